@@ -1,0 +1,54 @@
+"""Facts about one module, computed once and shared by every rule and fix.
+
+``analyze()`` parses with libcst, collects scopes/bindings/loads/calls in one traversal
+and resolves them lazily. Positions cost a full code-generation pass, so they are
+computed on the first ``position()`` call only, i.e. only for modules with a finding.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Optional
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from ..options import Options
+from .collector import collect
+from .model import FunctionInfo, ModuleFacts
+from .resolve import Resolver
+from .workers import SpawnSite, WorkerAnalysis
+
+
+class ModuleAnalysis:
+    def __init__(self, module: cst.Module, options: Optional[Options] = None) -> None:
+        self.module = module
+        self.options = options or Options()
+        self.facts: ModuleFacts = collect(module, pushes_context=self.options.is_context_wrapper)
+        self.resolver = Resolver(self.facts, self.options)
+        self.workers = WorkerAnalysis(self.facts, self.resolver, self.options)
+        self._positions: Optional[dict] = None
+
+    @cached_property
+    def spawn_sites(self) -> list[SpawnSite]:
+        return self.workers.spawn_sites()
+
+    @property
+    def functions(self) -> list[FunctionInfo]:
+        return self.facts.functions
+
+    def position(self, node: cst.CSTNode) -> tuple[int, int]:
+        """(line, column) of ``node``: 1-based line, 0-based column, as flake8 wants."""
+        if self._positions is None:
+            wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
+            self._positions = wrapper.resolve(PositionProvider)
+        start = self._positions[node].start
+        return start.line, start.column
+
+    def line(self, node: cst.CSTNode) -> int:
+        return self.position(node)[0]
+
+
+def analyze(source: str, options: Optional[Options] = None) -> ModuleAnalysis:
+    """Parse ``source`` and analyse it; raises libcst's ParserSyntaxError on bad input."""
+    return ModuleAnalysis(cst.parse_module(source), options)

@@ -1,0 +1,125 @@
+"""The facts one traversal collects about a module: scopes, bindings, name loads and calls.
+
+Nothing here is resolved yet: a ``Ref`` says "the name ``request`` was loaded here, with
+these attributes", not "this is flask.request". Resolution needs every binding of the
+module (Python scoping is decided by the whole function body, not by order), so it runs
+after the traversal, in ``resolve.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Optional, Union
+
+import libcst as cst
+
+from .knowledge import Need
+
+
+class ScopeKind(Enum):
+    MODULE = "module"
+    CLASS = "class"
+    FUNCTION = "function"
+    LAMBDA = "lambda"
+    COMPREHENSION = "comprehension"
+
+
+class BindingKind(Enum):
+    IMPORT = "import"
+    DEF = "def"
+    CLASS = "class"
+    ASSIGN = "assign"
+    PARAM = "param"
+    OTHER = "other"  # loop, with-as, except-as, walrus, match, del ...
+
+
+@dataclass(eq=False)
+class Binding:
+    kind: BindingKind
+    node: cst.CSTNode
+    qualname: Optional[str] = None  # IMPORT: what the name stands for
+    value: Optional[cst.BaseExpression] = None  # ASSIGN / with-as: the bound expression
+    function: Optional["FunctionInfo"] = None  # DEF
+    cls: Optional["ClassInfo"] = None  # CLASS
+
+
+@dataclass(eq=False)
+class Scope:
+    kind: ScopeKind
+    node: cst.CSTNode
+    parent: Optional["Scope"]
+    bindings: dict[str, list[Binding]] = field(default_factory=dict)
+    globals: set[str] = field(default_factory=set)
+    nonlocals: set[str] = field(default_factory=set)
+    function: Optional["FunctionInfo"] = None
+    cls: Optional["ClassInfo"] = None
+
+    def bind(self, name: str, binding: Binding) -> None:
+        self.bindings.setdefault(name, []).append(binding)
+
+
+@dataclass(eq=False)
+class Ref:
+    """A load of ``name`` (optionally followed by ``.attr.attr``) at ``node``, the outermost expression."""
+
+    name: str
+    attrs: tuple[str, ...]
+    node: cst.BaseExpression
+    scope: Scope  # where the name is resolved
+    covered: frozenset[Need]  # contexts pushed around this point (with-blocks, guards)
+    order: int
+
+
+@dataclass(eq=False)
+class CallSite:
+    node: cst.Call
+    scope: Scope
+    covered: frozenset[Need]
+    order: int
+    in_loop: bool  # inside a for/while body or a comprehension of the same function
+
+
+@dataclass(eq=False)
+class FunctionInfo:
+    """A ``def`` or ``lambda`` with everything its body does when it runs."""
+
+    node: Union[cst.FunctionDef, cst.Lambda]
+    name: str
+    scope: Scope  # its own scope
+    parent: Scope  # where it is defined (and its decorators evaluated)
+    cls: Optional["ClassInfo"] = None  # set for methods
+    params: list[str] = field(default_factory=list)
+    decorators: list[cst.BaseExpression] = field(default_factory=list)
+    refs: list[Ref] = field(default_factory=list)
+    calls: list[CallSite] = field(default_factory=list)
+    is_generator: bool = False
+
+    @property
+    def display(self) -> str:
+        return f"{self.cls.name}.{self.name}" if self.cls else self.name
+
+
+@dataclass(eq=False)
+class ClassInfo:
+    node: cst.ClassDef
+    name: str
+    parent: Scope
+    bases: list[cst.BaseExpression] = field(default_factory=list)
+    methods: dict[str, FunctionInfo] = field(default_factory=dict)
+    # ``self.<attr> = <value>`` anywhere in the class's methods
+    self_attrs: dict[str, list[cst.BaseExpression]] = field(default_factory=dict)
+    # ``self.<attr> = <param>`` in ``__init__``: attr -> parameter name
+    init_param_attrs: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(eq=False)
+class ModuleFacts:
+    """Everything collected from one module, unresolved."""
+
+    module: cst.Module
+    scope: Scope
+    functions: list[FunctionInfo]
+    classes: list[ClassInfo]
+    module_refs: list[Ref]  # top-level and class-body code
+    module_calls: list[CallSite]

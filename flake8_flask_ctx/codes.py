@@ -1,0 +1,68 @@
+"""Every FCX code, its title and its message template: the one place they are defined.
+
+The flake8 plugin, the CLI, the README's rule list and the docs test all read this table,
+so the documentation and the code cannot drift apart. A message is one line: the code,
+what the code does, what happens at runtime (the first line of the exception, which is the
+same on every Flask version where the text differs) and the fix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+RQ = "RuntimeError: Working outside of request context."
+AP = "RuntimeError: Working outside of application context."
+
+
+@dataclass(frozen=True)
+class Code:
+    code: str
+    title: str
+    template: str
+
+    def format(self, **fields: object) -> str:
+        return f"{self.code} {self.template.format(**fields)}"
+
+
+CODES: dict[str, Code] = {
+    c.code: c
+    for c in (
+        Code(
+            "FCX100",
+            "worker reads a request-bound proxy with no request context",
+            "{worker} reads {what} (line {line}) with no request context: "
+            f"{RQ} Read the value in the view and pass it as an argument, "
+            "or decorate a closure made in the view with @copy_current_request_context "
+            "(one worker per copy)",
+        ),
+        Code(
+            "FCX101",
+            "worker uses an app-bound proxy or extension object with no app context",
+            "{worker} uses {what} (line {line}) with no app context: "
+            f"{AP} Compute the value in the view and pass it, "
+            "or pass app = current_app._get_current_object() and use "
+            "'with app.app_context():' in the worker",
+        ),
+        Code(
+            "FCX102",
+            "a context proxy object itself is passed to a worker",
+            "{proxy} is passed to {worker} as an argument; the proxy is unbound in the "
+            "worker thread ({error}). Pass {proxy}._get_current_object() or the values "
+            "the worker needs",
+        ),
+        Code(
+            "FCX200",
+            "copy_current_request_context evaluated where no request is active",
+            "copy_current_request_context is evaluated {where}, where no request is "
+            "active: RuntimeError: 'copy_current_request_context' can only be used when "
+            "a request context is active. Decorate a closure inside the view, or drop "
+            "the decorator and wrap at the spawn site in the view: "
+            "Thread(target=copy_current_request_context({name}))",
+        ),
+    )
+}
+
+
+def message(code: str, **fields: object) -> str:
+    """The full flake8 message text for ``code``."""
+    return CODES[code].format(**fields)

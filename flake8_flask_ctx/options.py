@@ -1,0 +1,85 @@
+"""The user-settable options, declared once.
+
+The flake8 plugin registers them as ``--fcx-<name>`` flags (also read from flake8's config
+files); the ``flask-ctx`` CLI and ``[tool.flask-ctx]`` use the same names without the
+``fcx-`` prefix. Values are dotted names; ``*`` matches any run of characters
+(``*.submit``, ``myapp.tasks.*``).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    name: str
+    help: str
+    default: tuple[str, ...] = ()
+
+
+OPTION_SPECS: tuple[OptionSpec, ...] = (
+    OptionSpec(
+        "extra-spawners",
+        "Callables that run their argument in another thread, as dotted names "
+        "(myapp.tasks.run_later, *.defer); the worker is the first argument, or argument N "
+        "with 'name:N'.",
+    ),
+    OptionSpec(
+        "context-wrappers",
+        "Decorators, wrappers or context managers that give a worker a request context "
+        "(like copy_current_request_context), as dotted names.",
+    ),
+    OptionSpec(
+        "app-bound-names",
+        "Objects that need an app context (extension objects), as dotted names matched "
+        "against the code as written; '*' matches any name.",
+        ("db.session", "db.engine", "*.query", "mail.send", "mail.send_message"),
+    ),
+)
+
+
+def _matches(patterns: Iterable[str], *names: str) -> bool:
+    return any(fnmatch.fnmatchcase(n, p) for p in patterns for n in names if n)
+
+
+@dataclass(frozen=True)
+class Options:
+    extra_spawners: tuple[str, ...] = ()
+    context_wrappers: tuple[str, ...] = ()
+    app_bound_names: tuple[str, ...] = field(
+        default_factory=lambda: next(s.default for s in OPTION_SPECS if s.name == "app-bound-names")
+    )
+
+    @classmethod
+    def from_mapping(cls, values: dict[str, Sequence[str] | str | None]) -> "Options":
+        """Build from ``{"extra-spawners": [...]}`` / ``{"extra_spawners": "a,b"}``; missing keys keep defaults."""
+        kwargs = {}
+        for spec in OPTION_SPECS:
+            for key in (spec.name, spec.name.replace("-", "_")):
+                if values.get(key) is not None:
+                    raw = values[key]
+                    items = raw.split(",") if isinstance(raw, str) else raw
+                    kwargs[spec.name.replace("-", "_")] = tuple(i.strip() for i in items if i.strip())
+                    break
+        return cls(**kwargs)
+
+    def is_context_wrapper(self, *names: str) -> bool:
+        return _matches(self.context_wrappers, *names)
+
+    def is_app_bound(self, *names: str) -> bool:
+        return _matches(self.app_bound_names, *names)
+
+    def spawner_patterns(self) -> tuple[str, ...]:
+        return self.extra_spawners
+
+    def prefilter_words(self) -> tuple[str, ...]:
+        """Literal words whose presence can make a file relevant through these options."""
+        words = []
+        for pattern in (*self.extra_spawners, *self.context_wrappers, *self.app_bound_names):
+            parts = [p for p in pattern.split(":")[0].replace("*", ".").split(".") if p]
+            if parts:
+                words.append(parts[-1])
+        return tuple(words)

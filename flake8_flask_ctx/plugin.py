@@ -1,0 +1,59 @@
+"""The flake8 front end: options in, findings out, never an exception.
+
+flake8 hands us the file's ``lines`` (already decoded, with any BOM stripped), so the
+plugin never rereads the file; ``# noqa`` is applied by flake8 itself.
+"""
+
+from __future__ import annotations
+
+import ast
+import logging
+from typing import Any, Iterator
+
+from . import __version__
+from .engine import check_source
+from .options import OPTION_SPECS, Options
+
+LOG = logging.getLogger(__name__)
+
+
+def _flag(spec_name: str) -> str:
+    return f"--fcx-{spec_name}"
+
+
+class FlaskCtxChecker:
+    name = "flake8-flask-ctx"
+    version = __version__
+    options = Options()
+
+    def __init__(self, tree: ast.AST, lines: list[str], filename: str = "") -> None:
+        self.lines = lines
+        self.filename = filename
+
+    @classmethod
+    def add_options(cls, option_manager: Any) -> None:
+        for spec in OPTION_SPECS:
+            option_manager.add_option(
+                _flag(spec.name),
+                default=",".join(spec.default),
+                parse_from_config=True,
+                comma_separated_list=True,
+                help=spec.help + " (default: %(default)s)",
+            )
+
+    @classmethod
+    def parse_options(cls, options: Any) -> None:
+        values = {spec.name: getattr(options, "fcx_" + spec.name.replace("-", "_"), None)
+                  for spec in OPTION_SPECS}
+        cls.options = Options.from_mapping(values)
+
+    def run(self) -> Iterator[tuple[int, int, str, type]]:
+        try:
+            findings = check_source("".join(self.lines), self.options)
+        except Exception as exc:  # noqa: BLE001 - flake8 must never see our exceptions
+            # libcst rejects some files ast accepts (and flake8 reports real syntax errors
+            # itself as E999): no finding, no traceback.
+            LOG.debug("flake8-flask-ctx skipped %s: %s", self.filename, exc)
+            return
+        for f in findings:
+            yield f.line, f.col, f.message, type(self)
