@@ -1,0 +1,24 @@
+"""Read the expected findings that fixture files mark on their lines: ``# error: FCX100``."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+MARK = re.compile(r"#\s*error:\s*(FCX\d{3}(?:\s*,\s*FCX\d{3})*)")
+
+
+def fixture_files() -> list[Path]:
+    """Every lint fixture (fix before/after pairs live in fixtures/fixes and have their own tests)."""
+    return sorted(p for p in FIXTURES.rglob("*.py") if "fixes" not in p.relative_to(FIXTURES).parts)
+
+
+def expected_findings(path: Path) -> set[tuple[int, str]]:
+    found = set()
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        match = MARK.search(line)
+        if match:
+            found |= {(number, code.strip()) for code in match.group(1).split(",")}
+    return found
