@@ -59,6 +59,49 @@ CODES: dict[str, Code] = {
             "the decorator and wrap at the spawn site in the view: "
             "Thread(target=copy_current_request_context({name}))",
         ),
+        Code(
+            "FCX201",
+            "one copied request context entered by several workers",
+            "{worker} runs one copied request context in several threads ({how}): once tasks "
+            "do I/O, ValueError: <Token ...> was created in a different Context (Flask "
+            "2.2-3.1; AssertionError: Popped wrong app context on <=2.1, RuntimeError: "
+            "Cannot pop this context on 3.2), and pooled threads may later read a stale "
+            "request. Pass the values each task needs, or copy once per task in the view: "
+            "copy_current_request_context({name}) inside the loop",
+        ),
+        Code(
+            "FCX202",
+            "a worker in a copied or pushed context relies on the view's g",
+            "{worker} {action} g.{attr} in a copied context, which gets a fresh g: "
+            "{result}. Pass the value as an argument (or return it) instead of going through g",
+        ),
+        Code(
+            "FCX203",
+            "an unjoined worker reads the request body lazily or writes the session",
+            "{worker} {action} after the view may have returned (the thread is not joined): "
+            "{result}; the test client hides this. {fix}",
+        ),
+        Code(
+            "FCX300",
+            "removed or private Flask context internals",
+            "{what}: {why}. Use the public API: pass values and use 'with "
+            "app.app_context():' in the worker, or copy_current_request_context once per task",
+        ),
+        Code(
+            "FCX400",
+            "a generator that uses a context is streamed without stream_with_context",
+            "generator {gen}() uses {what} (line {line}) but is streamed without "
+            "stream_with_context: the response starts with 200 and the body is cut when the "
+            f"generator runs after the request ended ({RQ}; a use before the first yield "
+            "gives a 500). Wrap it: stream_with_context({gen}()) or @stream_with_context, or "
+            "read the values before building the generator",
+        ),
+        Code(
+            "FCX500",
+            "thread-local state set in the spawning thread is read in a worker",
+            "{worker} reads {what}, but {obj} is {kind} set in the spawning thread: the "
+            "worker sees its own empty copy ({result}). Pass the value as an argument",
+        ),
     )
 }
 

@@ -22,6 +22,7 @@ from .model import (
     Ref,
     Scope,
     ScopeKind,
+    WithItem,
 )
 
 _BOTH = frozenset({Need.REQUEST, Need.APP})
@@ -107,6 +108,9 @@ class Collector(cst.CSTVisitor):
         self._with_cov: dict[int, frozenset[Need]] = {}
         self._if_guard: dict[int, tuple[frozenset[Need], bool]] = {}
         self._guard_after: dict[int, frozenset[Need]] = {}
+        self._stores: set[int] = set()  # ids of Attribute/Name nodes that are written to
+        self._call_use: dict[int, dict[str, object]] = {}  # how a call's result is used
+        self.scopes: list[Scope] = []
 
     # --- helpers ------------------------------------------------------------------
 
@@ -142,8 +146,12 @@ class Collector(cst.CSTVisitor):
                 self._bind_target(el.value, BindingKind.OTHER)
         elif isinstance(target, cst.StarredElement):
             self._bind_target(target.value, BindingKind.OTHER)
-        elif isinstance(target, cst.Attribute) and value is not None:
-            self._record_self_attr(target, value)
+        elif isinstance(target, cst.Attribute):
+            self._stores.add(id(target))
+            if value is not None:
+                self._record_self_attr(target, value)
+        elif isinstance(target, cst.Subscript):
+            self._stores.add(id(target.value))
 
     def _record_self_attr(self, target: cst.Attribute, value: cst.BaseExpression) -> None:
         fn = self.function
@@ -158,18 +166,28 @@ class Collector(cst.CSTVisitor):
     def _add_ref(self, ref: Ref) -> None:
         (self.function.refs if self.function else self.module_refs).append(ref)
 
+    def _mark_call(self, expr: Optional[cst.CSTNode], **use: object) -> None:
+        if isinstance(expr, cst.Call):
+            self._call_use.setdefault(id(expr), {}).update(use)
+
+    def _new_scope(self, kind: ScopeKind, node: cst.CSTNode, parent: Optional[Scope], **kw) -> Scope:
+        scope = Scope(kind, node, parent, **kw)
+        self.scopes.append(scope)
+        return scope
+
     # --- module, functions, classes -------------------------------------------------
 
     def visit_Module(self, node: cst.Module) -> None:
-        self.module_scope = self.scope = Scope(ScopeKind.MODULE, node, None)
+        self.module_scope = self.scope = self._new_scope(ScopeKind.MODULE, node, None)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._skip.add(id(node.name))
         parent = self.scope
-        fn_scope = Scope(ScopeKind.FUNCTION, node, parent)
+        fn_scope = self._new_scope(ScopeKind.FUNCTION, node, parent)
         cls = parent.cls if parent.kind is ScopeKind.CLASS else None
         info = FunctionInfo(node, node.name.value, fn_scope, parent, cls=cls,
-                            decorators=[d.decorator for d in node.decorators])
+                            decorators=[d.decorator for d in node.decorators],
+                            in_loop=self._loops[-1] > 0)
         fn_scope.function = info
         self._bind_params(node.params, info)
         self._bind(node.name.value, Binding(BindingKind.DEF, node, function=info))
@@ -223,7 +241,7 @@ class Collector(cst.CSTVisitor):
 
     def visit_Lambda(self, node: cst.Lambda) -> None:
         parent = self.scope
-        scope = Scope(ScopeKind.LAMBDA, node, parent)
+        scope = self._new_scope(ScopeKind.LAMBDA, node, parent)
         info = FunctionInfo(node, "<lambda>", scope, parent)
         scope.function = info
         self._bind_params(node.params, info)
@@ -241,7 +259,7 @@ class Collector(cst.CSTVisitor):
         self._skip.add(id(node.name))
         parent = self.scope
         info = ClassInfo(node, node.name.value, parent, bases=[a.value for a in node.bases])
-        scope = Scope(ScopeKind.CLASS, node, parent, cls=info)
+        scope = self._new_scope(ScopeKind.CLASS, node, parent, cls=info)
         self._bind(node.name.value, Binding(BindingKind.CLASS, node, cls=info))
         self.classes.append(info)
         self._pending[id(node)] = (scope, None)
@@ -260,7 +278,7 @@ class Collector(cst.CSTVisitor):
     # --- comprehensions -------------------------------------------------------------
 
     def _enter_comprehension(self, node: _Comprehension) -> None:
-        self.scope = Scope(ScopeKind.COMPREHENSION, node, self.scope)
+        self.scope = self._new_scope(ScopeKind.COMPREHENSION, node, self.scope)
         self._loops[-1] += 1
 
     def _leave_comprehension(self, node: _Comprehension) -> None:
@@ -279,10 +297,10 @@ class Collector(cst.CSTVisitor):
         for alias in node.names:
             full = _import_qualname(alias.name)
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                self._bind(alias.asname.name.value, Binding(BindingKind.IMPORT, node, qualname=full))
+                self._bind(alias.asname.name.value, Binding(BindingKind.IMPORT, alias, qualname=full))
             else:
                 top = full.split(".", 1)[0]
-                self._bind(top, Binding(BindingKind.IMPORT, node, qualname=top))
+                self._bind(top, Binding(BindingKind.IMPORT, alias, qualname=top))
         return False
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
@@ -296,7 +314,7 @@ class Collector(cst.CSTVisitor):
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
                 local = alias.asname.name.value
             sep = "" if module.endswith(".") else "."
-            self._bind(local, Binding(BindingKind.IMPORT, node, qualname=f"{module}{sep}{name}"))
+            self._bind(local, Binding(BindingKind.IMPORT, alias, qualname=f"{module}{sep}{name}"))
         return False
 
     def visit_Global(self, node: cst.Global) -> bool:
@@ -310,6 +328,8 @@ class Collector(cst.CSTVisitor):
     def visit_Assign(self, node: cst.Assign) -> None:
         for t in node.targets:
             self._bind_target(t.target, BindingKind.ASSIGN, node.value)
+        if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
+            self._mark_call(node.value, assigned_to=node.targets[0].target.value)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if node.value is not None:
@@ -330,6 +350,14 @@ class Collector(cst.CSTVisitor):
 
     def visit_For(self, node: cst.For) -> None:
         self._bind_target(node.target, BindingKind.OTHER)
+        self._mark_call(node.iter, consumed=True)
+
+    def visit_Await(self, node: cst.Await) -> None:
+        self._mark_call(node.expression, awaited=True)
+
+    def visit_Return(self, node: cst.Return) -> None:
+        if self.function is not None:
+            self.function.returns.append(node)
 
     def visit_For_body(self, node: cst.For) -> None:
         self._loops[-1] += 1
@@ -370,6 +398,10 @@ class Collector(cst.CSTVisitor):
         for item in node.items:
             if item.asname is not None:
                 self._bind_target(item.asname.name, BindingKind.ASSIGN, item.item)
+                if isinstance(item.asname.name, cst.Name):
+                    self._mark_call(item.item, with_target=item.asname.name.value)
+            if self.function is not None:
+                self.function.with_items.append(WithItem(item.item, self.scope, self._next()))
             expr = item.item
             if isinstance(expr, cst.Call):
                 name = dotted_name(expr.func) or ""
@@ -435,15 +467,20 @@ class Collector(cst.CSTVisitor):
         if isinstance(inner, cst.Name) and id(inner) not in self._skip:
             self._skip.add(id(inner))
             self._add_ref(Ref(inner.value, tuple(reversed(attrs)), node, self.scope,
-                              self._current_covered(), self._next()))
+                              self._current_covered(), self._next(), store=id(node) in self._stores))
 
     def visit_Name(self, node: cst.Name) -> None:
         if id(node) in self._skip:
             return
-        self._add_ref(Ref(node.value, (), node, self.scope, self._current_covered(), self._next()))
+        self._add_ref(Ref(node.value, (), node, self.scope, self._current_covered(), self._next(),
+                          store=id(node) in self._stores))
 
     def visit_Call(self, node: cst.Call) -> None:
-        site = CallSite(node, self.scope, self._current_covered(), self._next(), self._loops[-1] > 0)
+        for arg in node.args:
+            self._mark_call(arg.value, consumed=True)
+        use = self._call_use.pop(id(node), {})
+        site = CallSite(node, self.scope, self._current_covered(), self._next(), self._loops[-1] > 0,
+                        **use)  # type: ignore[arg-type]
         (self.function.calls if self.function else self.module_calls).append(site)
 
     def visit_Yield(self, node: cst.Yield) -> None:
@@ -453,7 +490,7 @@ class Collector(cst.CSTVisitor):
     def facts(self, module: cst.Module) -> ModuleFacts:
         assert self.module_scope is not None
         return ModuleFacts(module, self.module_scope, self.functions, self.classes,
-                           self.module_refs, self.module_calls)
+                           self.module_refs, self.module_calls, self.scopes)
 
 
 def collect(module: cst.Module, pushes_context: "callable[[str], bool]" = lambda name: False) -> ModuleFacts:

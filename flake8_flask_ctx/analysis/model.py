@@ -69,6 +69,7 @@ class Ref:
     scope: Scope  # where the name is resolved
     covered: frozenset[Need]  # contexts pushed around this point (with-blocks, guards)
     order: int
+    store: bool = False  # ``g.x = ...`` / ``session[k] = ...``: written, not read
 
 
 @dataclass(eq=False)
@@ -78,6 +79,19 @@ class CallSite:
     covered: frozenset[Need]
     order: int
     in_loop: bool  # inside a for/while body or a comprehension of the same function
+    assigned_to: Optional[str] = None  # ``t = Thread(...)``: the name that keeps the result
+    awaited: bool = False  # ``await loop.run_in_executor(...)``
+    consumed: bool = False  # the result is iterated or passed on: ``list(ex.map(...))``
+    with_target: Optional[str] = None  # ``with Pool() as p:``: the name bound to the result
+
+
+@dataclass(eq=False)
+class WithItem:
+    """One ``with <expr>:`` item, for rules about which context objects get entered."""
+
+    expr: cst.BaseExpression
+    scope: Scope
+    order: int
 
 
 @dataclass(eq=False)
@@ -93,7 +107,10 @@ class FunctionInfo:
     decorators: list[cst.BaseExpression] = field(default_factory=list)
     refs: list[Ref] = field(default_factory=list)
     calls: list[CallSite] = field(default_factory=list)
+    returns: list[cst.Return] = field(default_factory=list)
+    with_items: list[WithItem] = field(default_factory=list)
     is_generator: bool = False
+    in_loop: bool = False  # defined inside a loop body: one new object per iteration
 
     @property
     def display(self) -> str:
@@ -123,3 +140,4 @@ class ModuleFacts:
     classes: list[ClassInfo]
     module_refs: list[Ref]  # top-level and class-body code
     module_calls: list[CallSite]
+    scopes: list[Scope]  # every scope, module first

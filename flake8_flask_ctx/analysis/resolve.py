@@ -27,6 +27,7 @@ class ContextUse:
     written: str  # the code as written, up to the proxy and one attribute: ``request.args``
     qualname: str  # what it is: ``flask.request``
     ref: Ref
+    member: Optional[str] = None  # the attribute used on it: ``args`` in ``request.args.get``
 
 
 def match_dotted(pattern: str, name: str) -> bool:
@@ -119,7 +120,8 @@ class Resolver:
                         shown = ".".join((ref.name, *ref.attrs[: i + 1]))
                     else:  # a helper such as ``url_for()``
                         shown = ".".join((ref.name, *ref.attrs[:i])) + "()"
-                    return ContextUse(need, shown, qual, ref)
+                    member = ref.attrs[i] if i < len(ref.attrs) else None
+                    return ContextUse(need, shown, qual, ref, member)
         if ref.attrs and self._binding_scope_is_module(ref.scope, ref.name):
             for i in range(1, len(ref.attrs) + 1):
                 written = ".".join((ref.name, *ref.attrs[:i]))

@@ -33,7 +33,7 @@ from .knowledge import (
     SpawnerSpec,
     custom_spawner,
 )
-from .model import BindingKind, CallSite, ClassInfo, FunctionInfo, ModuleFacts, Scope
+from .model import BindingKind, CallSite, ClassInfo, FunctionInfo, ModuleFacts, Ref, Scope
 from .resolve import ContextUse, Resolver, match_dotted
 
 MAX_CALL_DEPTH = 12
@@ -116,7 +116,10 @@ class WorkerAnalysis:
                     self._children.setdefault(id(parent), []).append(fn)
         self._custom = [custom_spawner(p) for p in options.extra_spawners]
         self._needs: dict[int, dict[Need, Chain]] = {}
+        self._reach: dict[int, list[Reached]] = {}
+        self._uses: dict[int, Optional[ContextUse]] = {}
         self._in_progress: set[int] = set()
+        self._call_sites: Optional[dict[int, CallSite]] = None
 
     # --- all calls, with their owners ---------------------------------------------------
 
@@ -282,37 +285,68 @@ class WorkerAnalysis:
                 return target
         return None
 
-    # --- needs --------------------------------------------------------------------------
+    # --- what a worker runs ---------------------------------------------------------------
 
-    def needs(self, fn: FunctionInfo, depth: int = 0) -> dict[Need, Chain]:
-        """The first use of each context ``fn`` needs when it runs with none."""
+    def reach(self, fn: FunctionInfo, depth: int = 0) -> list["Reached"]:
+        """Every name load ``fn`` executes, directly or through same-module calls and lambdas.
+
+        Copied callees are skipped (they run in their own context). Results are memoized;
+        a cycle or the depth bound cuts the walk instead of recursing forever.
+        """
         key = id(fn)
-        if key in self._needs:
-            return self._needs[key]
+        if key in self._reach:
+            return self._reach[key]
         if key in self._in_progress or depth > MAX_CALL_DEPTH:
-            return {}
+            return []
         self._in_progress.add(key)
-        found: dict[Need, tuple[int, Chain]] = {}
-
-        def offer(need: Need, order: int, chain: Chain) -> None:
-            if need not in found or order < found[need][0]:
-                found[need] = (order, chain)
-
-        for ref in fn.refs:
-            use = self.resolver.context_use(ref)
-            if use is not None and use.need not in ref.covered:
-                offer(use.need, ref.order, Chain(use, (fn,)))
+        out = [Reached(ref, (fn,), ref.covered, ref.order) for ref in fn.refs]
         for call in fn.calls:
             callee = self.resolver.function_of(call.node.func, call.scope, fn)
             if callee is None or callee is fn or self.is_copied(callee):
                 continue
-            for need, chain in self.needs(callee, depth + 1).items():
-                if need not in call.covered:
-                    offer(need, call.order, Chain(chain.use, (fn, *chain.path)))
+            out += [Reached(r.ref, (fn, *r.path), r.covered | call.covered, call.order)
+                    for r in self.reach(callee, depth + 1)]
         for child in self._children.get(key, []):
-            for need, chain in self.needs(child, depth + 1).items():
-                offer(need, chain.use.ref.order, Chain(chain.use, (fn, *chain.path)))
+            out += [Reached(r.ref, (fn, *r.path), r.covered, r.order) for r in self.reach(child, depth + 1)]
         self._in_progress.discard(key)
-        result = {need: chain for need, (_, chain) in found.items()}
-        self._needs[key] = result
-        return result
+        self._reach[key] = out
+        return out
+
+    def context_use(self, ref: Ref) -> Optional[ContextUse]:
+        key = id(ref)
+        if key not in self._uses:
+            self._uses[key] = self.resolver.context_use(ref)
+        return self._uses[key]
+
+    def needs(self, fn: FunctionInfo) -> dict[Need, Chain]:
+        """The first use of each context ``fn`` needs when it runs with none."""
+        key = id(fn)
+        if key not in self._needs:
+            found: dict[Need, tuple[int, Chain]] = {}
+            for r in self.reach(fn):
+                use = self.context_use(r.ref)
+                if use is None or use.need in r.covered:
+                    continue
+                if use.need not in found or r.order < found[use.need][0]:
+                    found[use.need] = (r.order, Chain(use, r.path))
+            self._needs[key] = {need: chain for need, (_, chain) in found.items()}
+        return self._needs[key]
+
+    def call_site(self, node: cst.CSTNode) -> Optional[CallSite]:
+        if self._call_sites is None:
+            self._call_sites = {id(c.node): c for c, _ in self.all_calls()}
+        return self._call_sites.get(id(node))
+
+
+@dataclass(frozen=True)
+class Reached:
+    """A load a worker executes: ``ref``, reached through ``path`` with ``covered`` pushed."""
+
+    ref: Ref
+    path: tuple[FunctionInfo, ...]
+    covered: frozenset[Need]
+    order: int  # position of the first step in the worker's own body
+
+    @property
+    def chain(self) -> str:
+        return " -> ".join(f"{fn.display}()" for fn in self.path)

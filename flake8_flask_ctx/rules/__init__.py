@@ -6,13 +6,28 @@ from typing import Callable, Iterable
 
 from ..analysis import ModuleAnalysis
 from ..findings import Finding
-from . import context_loss, copy_outside_request
+from . import (
+    context_loss,
+    copy_outside_request,
+    fresh_g,
+    internals,
+    late_body_read,
+    shared_copy,
+    streams,
+    thread_locals,
+)
 
 Rule = Callable[[ModuleAnalysis], Iterable[Finding]]
 
 RULES: tuple[Rule, ...] = (
     context_loss.check,
     copy_outside_request.check,
+    shared_copy.check,
+    fresh_g.check,
+    late_body_read.check,
+    internals.check,
+    streams.check,
+    thread_locals.check,
 )
 
 

@@ -1,0 +1,55 @@
+"""FCX203: a worker that outlives the view reads the request body lazily or writes the session.
+
+A copied context keeps the ``request`` object, not the connection. After the view returns,
+the server may have consumed or closed the body stream and already sent the cookie
+(flask-runtime.md §5): lazy body reads fail or come back empty depending on the server,
+session writes are lost. The test client hides all of it.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator, Optional
+
+from ..analysis import ModuleAnalysis
+from ..analysis.lifetimes import is_joined
+from ..analysis.workers import Reached
+from ..codes import message
+from ..findings import Finding
+
+LAZY_BODY = frozenset({"form", "files", "json", "get_json", "data", "get_data", "values", "stream"})
+SESSION_WRITES = frozenset({"update", "pop", "setdefault", "clear", "popitem", "__setitem__"})
+
+BODY_RESULT = ("depending on the server the body is already gone: ClientDisconnected, an "
+               "empty body (None, b''), BadRequest or EBADF")
+SESSION_RESULT = "the change never reaches the Set-Cookie header (silently lost)"
+
+
+def _late_action(analysis: ModuleAnalysis, r: Reached) -> Optional[tuple[str, str, str]]:
+    use = analysis.workers.context_use(r.ref)
+    if use is None:
+        return None
+    if use.qualname == "flask.request" and use.member in LAZY_BODY:
+        call = "()" if use.member.startswith("get_") else ""
+        return (f"reads request.{use.member}{call}", BODY_RESULT,
+                "Read the body in the view and pass the result")
+    if use.qualname == "flask.session" and (r.ref.store or use.member in SESSION_WRITES):
+        return "writes session", SESSION_RESULT, "Update the session in the view before returning"
+    return None
+
+
+def check(analysis: ModuleAnalysis) -> Iterator[Finding]:
+    reported: set[int] = set()
+    for site in analysis.spawn_sites:
+        copied = [t for t in site.targets if t.copied]
+        if not copied or is_joined(site, analysis.workers):
+            continue
+        for target in copied:
+            for r in analysis.workers.reach(target.function):
+                late = _late_action(analysis, r)
+                if late is None or id(r.ref) in reported:
+                    continue
+                reported.add(id(r.ref))
+                action, result, fix = late
+                line, col = analysis.position(r.ref.node)
+                text = message("FCX203", worker=f"worker {r.chain}", action=action, result=result, fix=fix)
+                yield Finding("FCX203", line, col, text, r.ref.node, detail=(site, target, r))

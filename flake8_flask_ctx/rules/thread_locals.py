@@ -1,0 +1,101 @@
+"""FCX500: thread-local state set in the spawning thread and read in a worker.
+
+``threading.local()``, Werkzeug's ``Local``/``LocalStack`` and a ``ContextVar`` hold one
+value per thread (per context): a new thread starts with its own empty copy, so what the
+spawning code stored is not there (seed 004). The worker reads ``None``, or gets
+``AttributeError`` / ``LookupError``. A worker that sets the value itself first is the
+intended use and is not reported.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator, Optional
+
+import libcst as cst
+
+from ..analysis import ModuleAnalysis
+from ..analysis.model import Binding, BindingKind, Ref
+from ..analysis.workers import SpawnSite, _arg, _elements
+from ..codes import message
+from ..findings import Finding
+
+THREAD_LOCALS = {
+    "threading.local": ("a threading.local()", "AttributeError"),
+    "_threading_local.local": ("a threading.local()", "AttributeError"),
+    "werkzeug.local.Local": ("a werkzeug Local", "AttributeError"),
+    "werkzeug.local.LocalStack": ("a werkzeug LocalStack", "None"),
+    "contextvars.ContextVar": ("a ContextVar", "LookupError, or its default"),
+}
+WRITES = frozenset({"push", "set", "__setattr__"})
+
+
+class _Locals:
+    def __init__(self, analysis: ModuleAnalysis) -> None:
+        self.analysis = analysis
+        self.kinds: dict[int, tuple[str, str]] = {}
+        for scope in analysis.facts.scopes:
+            for bindings in scope.bindings.values():
+                for b in bindings:
+                    if b.kind is BindingKind.ASSIGN and isinstance(b.value, cst.Call):
+                        qual = analysis.resolver.qualname(b.value.func, scope)
+                        if qual in THREAD_LOCALS:
+                            self.kinds[id(b)] = THREAD_LOCALS[qual]
+
+    def binding(self, ref: Ref, params: dict[str, Binding]) -> Optional[Binding]:
+        """The thread-local object ``ref`` is rooted at, if any (``params``: worker args)."""
+        bindings = self.analysis.resolver.lookup(ref.scope, ref.name) or []
+        for b in bindings:
+            if id(b) in self.kinds:
+                return b
+            if b.kind is BindingKind.PARAM and ref.name in params:
+                return params[ref.name]
+        return None
+
+    @staticmethod
+    def is_write(ref: Ref) -> bool:
+        return ref.store or (bool(ref.attrs) and ref.attrs[0] in WRITES)
+
+    def passed_params(self, site: SpawnSite) -> dict[str, Binding]:
+        """Worker parameters that receive a thread-local object through ``args=``."""
+        result: dict[str, Binding] = {}
+        spec = site.spec
+        values = _elements(_arg(site.node, spec.args_pos, (spec.args_kw,) if spec.args_kw else ()))
+        for target in site.targets:
+            params = target.function.params
+            offset = 1 if target.function.cls is not None else 0
+            for i, value in enumerate(values):
+                if isinstance(value, cst.Name) and i + offset < len(params):
+                    for b in self.analysis.resolver.lookup(site.call.scope, value.value) or []:
+                        if id(b) in self.kinds:
+                            result[params[i + offset]] = b
+        return result
+
+
+def check(analysis: ModuleAnalysis) -> Iterator[Finding]:
+    locals_ = _Locals(analysis)
+    if not locals_.kinds:
+        return
+    reported: set[int] = set()
+    for site in analysis.spawn_sites:
+        spawner_refs = site.owner.refs if site.owner is not None else analysis.facts.module_refs
+        set_before = {id(b) for ref in spawner_refs if ref.order < site.call.order and locals_.is_write(ref)
+                      for b in [locals_.binding(ref, {})] if b is not None}
+        if not set_before:
+            continue
+        params = locals_.passed_params(site)
+        for target in site.targets:
+            reached = analysis.workers.reach(target.function)
+            own = {id(b) for r in reached if locals_.is_write(r.ref)
+                   for b in [locals_.binding(r.ref, params)] if b is not None}
+            for r in reached:
+                b = locals_.binding(r.ref, params)
+                if b is None or id(b) not in set_before or id(b) in own or locals_.is_write(r.ref) \
+                        or not r.ref.attrs or id(r.ref) in reported:
+                    continue
+                reported.add(id(r.ref))
+                kind, result = locals_.kinds[id(b)]
+                what = ".".join((r.ref.name, *r.ref.attrs))
+                line, col = analysis.position(r.ref.node)
+                text = message("FCX500", worker=f"worker {r.chain}", what=what, obj=r.ref.name,
+                               kind=kind, result=result)
+                yield Finding("FCX500", line, col, text, r.ref.node, detail=(site, target, r))
