@@ -1,0 +1,41 @@
+"""Autofixes: libcst transforms fed by the findings, never re-deriving them.
+
+``fix_source`` is the one entry point the CLI, the pre-commit hook and the codemod
+commands share. It takes decoded text (encoding, BOM and newline handling belong to the
+caller) and returns the new text plus what was changed; it never returns text that does
+not parse.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+from ..findings import Finding
+from ..options import Options
+
+
+@dataclass(frozen=True)
+class AppliedFix:
+    code: str  # the finding's code
+    line: int  # the finding's line in the original text
+    description: str  # one line: what was rewritten
+
+
+@dataclass
+class FixResult:
+    source: str  # the new text (identical to the input when nothing was fixed)
+    applied: list[AppliedFix] = field(default_factory=list)
+    remaining: list[Finding] = field(default_factory=list)  # findings left for a human
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.applied)
+
+
+def fix_source(source: str, options: Optional[Options] = None,
+               keep: Callable[[Finding], bool] = lambda finding: True) -> FixResult:
+    """Fix what can be fixed safely in ``source``; ``keep(finding)`` False leaves one alone (noqa)."""
+    from .engine import fix_module_source
+
+    return fix_module_source(source, options or Options(), keep)
