@@ -1,15 +1,88 @@
-"""Placeholder until the fix strategies land: changes nothing, reports every finding as remaining."""
+"""Rounds of analyse -> plan -> apply, until nothing changes.
+
+Each round reads the findings of the current text and lets each strategy plan edits for
+them, in the order of rules.md ("Fix strategy"): hoist, copy per worker, app context,
+streams. Some fixes unlock others (removing a module-level copy decorator in one round
+turns its spawns into FCX100 sites that the next round hoists), hence the rounds. A
+round whose result does not parse is discarded, so the text returned always parses.
+"""
 
 from __future__ import annotations
 
+import ast
 from typing import Callable
 
+import libcst as cst
+
+from ..analysis import ModuleAnalysis
 from ..engine import check_source
 from ..findings import Finding
 from ..options import Options
+from ..prefilter import may_have_findings
+from ..rules import run_rules
+from .app_context import plan_app_context
+from .context import FixContext
+from .copy_wrap import plan_copy, remove_copy_outside_request
+from .edits import apply, parents_of
+from .hoist import Hoister
+from .proxies import unwrap_proxy
+from .streams import wrap_stream
+
+MAX_ROUNDS = 4
+SITE_CODES = frozenset({"FCX100", "FCX101", "FCX201", "FCX202", "FCX203"})
+
+
+def _plan_round(ctx: FixContext) -> None:
+    hoister = Hoister(ctx)
+    sites = []
+    for f in ctx.findings:
+        if f.code in SITE_CODES and f.detail[0] not in sites:
+            sites.append(f.detail[0])
+    for site in sites:
+        codes = {f.code for f in ctx.site_findings(site)}
+        if hoister.plan(site):
+            continue
+        if codes & {"FCX100", "FCX101"}:
+            plan_copy(ctx, site) or plan_app_context(ctx, site)
+    for f in ctx.findings:
+        if f.code == "FCX200":
+            remove_copy_outside_request(ctx, f)
+        elif f.code == "FCX102":
+            unwrap_proxy(ctx, f)
+        elif f.code == "FCX400":
+            wrap_stream(ctx, f)
+
+
+def _parses(code: str) -> bool:
+    try:
+        ast.parse(code)
+        cst.parse_module(code)
+    except (SyntaxError, ValueError, cst.ParserSyntaxError):
+        return False
+    return True
 
 
 def fix_module_source(source: str, options: Options, keep: Callable[[Finding], bool]):
-    from . import FixResult
+    from . import AppliedFix, FixResult
 
-    return FixResult(source, [], [f for f in check_source(source, options) if keep(f)])
+    if not may_have_findings(source, options):
+        return FixResult(source)
+    current = source
+    applied: list[AppliedFix] = []
+    for _ in range(MAX_ROUNDS):
+        module = cst.parse_module(current)
+        analysis = ModuleAnalysis(module, options)
+        findings = [f for f in run_rules(analysis) if keep(f)]
+        if not findings:
+            break
+        ctx = FixContext(analysis, parents_of(module), findings)
+        _plan_round(ctx)
+        if ctx.plan.empty():
+            break
+        new = apply(module, ctx.plan, ctx.unused_imports).code
+        if new == current or not _parses(new):
+            break
+        applied += [AppliedFix(f.code, f.line, text) for f, text in ctx.notes]
+        current = new
+    remaining = [f for f in check_source(current, options) if keep(f)]
+    return FixResult(current, applied, remaining)

@@ -1,0 +1,97 @@
+"""What every fix strategy shares for one round: the analysis, the findings, the plan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+import libcst as cst
+
+from ..analysis import ModuleAnalysis
+from ..analysis.model import FunctionInfo
+from ..analysis.workers import SpawnSite, Target
+from ..findings import Finding
+from .edits import EditPlan, Parents
+
+COPY_IMPORT = ("flask", "copy_current_request_context")
+
+
+@dataclass
+class FixContext:
+    analysis: ModuleAnalysis
+    parents: Parents
+    findings: list[Finding]
+    plan: EditPlan = field(default_factory=EditPlan)
+    notes: list[tuple[Finding, str]] = field(default_factory=list)
+    unused_imports: set[tuple[str, str]] = field(default_factory=set)
+
+    # --- bookkeeping --------------------------------------------------------------------
+
+    def site_findings(self, site: SpawnSite) -> list[Finding]:
+        return [f for f in self.findings if isinstance(f.detail, tuple) and f.detail and f.detail[0] is site]
+
+    def note(self, site_or_finding, description: str) -> None:
+        findings = ([site_or_finding] if isinstance(site_or_finding, Finding)
+                    else self.site_findings(site_or_finding))
+        for f in findings:
+            self.notes.append((f, description))
+
+    def spawner_has_context(self, site: SpawnSite) -> bool:
+        """The spawning code runs in a request: it is a function that no plain worker runs."""
+        owner = site.owner
+        if owner is None:
+            return False
+        return not any(t.function is owner and not t.copied
+                       for other in self.analysis.spawn_sites for t in other.targets)
+
+    def inside(self, node: cst.CSTNode, ancestor: cst.CSTNode) -> bool:
+        current: Optional[cst.CSTNode] = node
+        while current is not None:
+            if current is ancestor:
+                return True
+            current = self.parents.of(current)
+        return False
+
+    # --- dropping copies that are no longer needed ---------------------------------------
+
+    def homemade_copier(self, decorator: cst.BaseExpression, scope) -> Optional[FunctionInfo]:
+        """A same-module decorator that copies a context (an FCX300 finding lies inside it)."""
+        fn = self.analysis.resolver.function_of(decorator, scope)
+        if fn is None or not isinstance(fn.node, cst.FunctionDef):
+            return None
+        for f in self.findings:
+            if f.code == "FCX300" and f.node is not None and self.inside(f.node, fn.node):
+                return fn
+        return None
+
+    def drop_copy(self, site: SpawnSite, target: Target) -> None:
+        """Remove the copy around a worker that no longer needs a context."""
+        workers = self.analysis.workers
+        if target.copy_node is not None and isinstance(target.copy_node, cst.Call) \
+                and self.inside(target.copy_node, site.node):
+            self.plan.replace[id(target.copy_node)] = target.copy_node.args[0].value
+            self.unused_imports.add(COPY_IMPORT)
+            return
+        fn = target.function
+        if not isinstance(fn.node, cst.FunctionDef):
+            return
+        for decorator in fn.node.decorators:
+            expr = decorator.decorator
+            if workers.copy_wrapper_name(expr, fn.parent):
+                self.plan.replace[id(decorator)] = None
+                self.unused_imports.add(COPY_IMPORT)
+                continue
+            copier = self.homemade_copier(expr, fn.parent)
+            if copier is not None:
+                self.plan.replace[id(decorator)] = None
+                self._remove_if_unused(copier)
+
+    def _remove_if_unused(self, copier: FunctionInfo) -> None:
+        refs = [*self.analysis.facts.module_refs, *(r for f in self.analysis.functions for r in f.refs)]
+        users = [r for r in refs if r.name == copier.name and not r.attrs
+                 and any(b.function is copier for b in self.analysis.resolver.lookup(r.scope, r.name) or [])]
+        # remove the copier once every use of it is a decorator this plan drops
+        if all(self.plan.replace.get(id(self.parents.of(r.node)), 1) is None for r in users):
+            statement = self.parents.statement_of(copier.node)
+            if statement is not None:
+                self.plan.remove_statements.add(id(statement))

@@ -1,0 +1,181 @@
+"""An edit plan over the *original* nodes the analysis points at, applied in one pass.
+
+Strategies never walk the tree themselves: they record "replace this node", "insert these
+statements before that one", "add this parameter", and ``apply`` runs one transformer
+that matches original nodes by identity. Keeping the plan as data is what lets several
+strategies edit one module without stepping on each other, and what makes a plan easy to
+drop whole when it would not parse.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Optional, Union
+
+import libcst as cst
+
+Replacement = Union[cst.CSTNode, Callable[[cst.CSTNode], cst.CSTNode], None]
+
+
+@dataclass
+class EditPlan:
+    replace: dict[int, Replacement] = field(default_factory=dict)  # None removes (decorators)
+    insert_before: dict[int, list[cst.BaseStatement]] = field(default_factory=dict)
+    add_params: dict[int, list[cst.Param]] = field(default_factory=dict)
+    add_decorators: dict[int, list[cst.Decorator]] = field(default_factory=dict)
+    wrap_body: dict[int, cst.BaseExpression] = field(default_factory=dict)  # with <expr>:
+    add_args: dict[int, list[cst.Arg]] = field(default_factory=dict)
+    remove_statements: set[int] = field(default_factory=set)
+    imports: set[tuple[str, str]] = field(default_factory=set)  # (module, name); name "" = import module
+    touched: set[int] = field(default_factory=set)  # nodes some strategy already owns
+
+    def claim(self, *nodes: cst.CSTNode) -> bool:
+        """Reserve nodes for one strategy; False if another one already edits them."""
+        ids = {id(n) for n in nodes}
+        if ids & self.touched:
+            return False
+        self.touched |= ids
+        return True
+
+    def empty(self) -> bool:
+        return not (self.replace or self.insert_before or self.add_params or self.add_decorators
+                    or self.wrap_body or self.add_args or self.remove_statements)
+
+
+class Parents(cst.CSTVisitor):
+    """Parent links for the original tree (libcst nodes do not keep them)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parent: dict[int, cst.CSTNode] = {}
+        self._stack: list[cst.CSTNode] = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if self._stack:
+            self.parent[id(node)] = self._stack[-1]
+        self._stack.append(node)
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        self._stack.pop()
+
+    def of(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
+        return self.parent.get(id(node))
+
+    def statement_of(self, node: cst.CSTNode) -> Optional[cst.BaseStatement]:
+        """The statement directly inside a block (IndentedBlock or Module) containing ``node``."""
+        current: Optional[cst.CSTNode] = node
+        while current is not None:
+            parent = self.of(current)
+            if isinstance(parent, (cst.IndentedBlock, cst.Module)) and isinstance(current, cst.BaseStatement):
+                return current
+            current = parent
+        return None
+
+
+def parents_of(module: cst.Module) -> Parents:
+    parents = Parents()
+    module.visit(parents)
+    return parents
+
+
+class _Apply(cst.CSTTransformer):
+    def __init__(self, plan: EditPlan) -> None:
+        super().__init__()
+        self.plan = plan
+
+    def on_leave(self, original_node, updated_node):  # type: ignore[override]
+        key = id(original_node)
+        plan = self.plan
+        if key in plan.add_args and isinstance(updated_node, cst.Call):
+            updated_node = _append_args(updated_node, plan.add_args[key])
+        if isinstance(updated_node, cst.FunctionDef):
+            updated_node = self._edit_function(key, updated_node)
+        if key in plan.replace:
+            replacement = plan.replace[key]
+            if replacement is None:
+                return cst.RemoveFromParent()
+            updated_node = replacement(updated_node) if callable(replacement) else replacement
+        if isinstance(updated_node, (cst.IndentedBlock, cst.Module)):
+            updated_node = self._insert(original_node, updated_node)
+        return updated_node
+
+    def _edit_function(self, key: int, node: cst.FunctionDef) -> cst.FunctionDef:
+        plan = self.plan
+        if key in plan.add_params:
+            params = node.params
+            node = node.with_changes(params=params.with_changes(params=[*params.params, *plan.add_params[key]]))
+        if key in plan.add_decorators:
+            node = node.with_changes(decorators=[*plan.add_decorators[key], *node.decorators])
+        if key in plan.wrap_body and isinstance(node.body, cst.IndentedBlock):
+            inner = cst.IndentedBlock(body=node.body.body)
+            with_stmt = cst.With(items=[cst.WithItem(plan.wrap_body[key])], body=inner)
+            docstring = []
+            body = list(node.body.body)
+            if body and _is_docstring(body[0]):
+                docstring, body = [body[0]], body[1:]
+                with_stmt = with_stmt.with_changes(body=cst.IndentedBlock(body=body))
+            node = node.with_changes(body=node.body.with_changes(body=[*docstring, with_stmt]))
+        return node
+
+    def _insert(self, original: Union[cst.IndentedBlock, cst.Module],
+                updated: Union[cst.IndentedBlock, cst.Module]) -> Union[cst.IndentedBlock, cst.Module]:
+        plan = self.plan
+        originals = list(original.body)
+        if not any(id(s) in plan.insert_before or id(s) in plan.remove_statements for s in originals):
+            return updated
+        if len(originals) != len(updated.body):
+            return updated  # a child was removed by a replacement: positions no longer line up
+        body: list[cst.BaseStatement] = []
+        for orig, new in zip(originals, updated.body):
+            body.extend(plan.insert_before.get(id(orig), []))
+            if id(orig) not in plan.remove_statements:
+                body.append(new)
+        if not body and isinstance(updated, cst.IndentedBlock):
+            body = [cst.SimpleStatementLine([cst.Pass()])]
+        return updated.with_changes(body=body)
+
+
+def _is_docstring(stmt: cst.BaseStatement) -> bool:
+    return (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1
+            and isinstance(stmt.body[0], cst.Expr) and isinstance(stmt.body[0].value, cst.SimpleString))
+
+
+def _append_args(call: cst.Call, extra: list[cst.Arg]) -> cst.Call:
+    """Add positional args after the existing positional ones, keywords at the end."""
+    args = list(call.args)
+    split = next((i for i, a in enumerate(args) if a.keyword is not None or a.star == "**"), len(args))
+    new_positional = [a for a in extra if a.keyword is None]
+    new_keywords = [a for a in extra if a.keyword is not None]
+    merged = [*args[:split], *new_positional, *args[split:], *new_keywords]
+    comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    added = {id(a) for a in extra}
+    result = []
+    for i, arg in enumerate(merged):
+        last = i == len(merged) - 1
+        if not last and arg.comma is cst.MaybeSentinel.DEFAULT:
+            arg = arg.with_changes(comma=comma)
+        elif last and id(arg) in added:
+            arg = arg.with_changes(comma=cst.MaybeSentinel.DEFAULT)
+        result.append(arg)
+    return call.with_changes(args=result)
+
+
+def apply(module: cst.Module, plan: EditPlan, unused_imports: set[tuple[str, str]] = frozenset()) -> cst.Module:
+    """The module with ``plan`` applied; imports added once and dropped ones removed if unused
+    (libcst's AddImportsVisitor / RemoveImportsVisitor)."""
+    from libcst.codemod import CodemodContext
+    from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
+
+    updated = module.visit(_Apply(plan))
+    if plan.imports:
+        context = CodemodContext()
+        for mod, name in sorted(plan.imports):
+            AddImportsVisitor.add_needed_import(context, mod, name or None)
+        updated = AddImportsVisitor(context).transform_module(updated)
+    if unused_imports:
+        context = CodemodContext()
+        for mod, name in sorted(unused_imports):
+            RemoveImportsVisitor.remove_unused_import(context, mod, name)
+        updated = RemoveImportsVisitor(context).transform_module(updated)
+    return updated

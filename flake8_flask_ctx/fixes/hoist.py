@@ -1,0 +1,414 @@
+"""Strategy 1, hoist: read the values in the request and hand them to the worker.
+
+Flask's maintainers' advice and seed 000's rule 2. Each context use in the worker is
+replaced by a name, and the largest expression around it that depends on no worker-local
+name (``request.args.get("doc_id", "")``, else ``request.args``) is evaluated where the
+worker is spawned:
+
+- module-level target: a new parameter, passed at the spawn site (``kwargs=``, extra
+  ``submit`` arguments, ``functools.partial`` for ``map``);
+- closure or lambda made in the spawning function: a local assigned there before it;
+- ``Thread`` subclass ``run()``: an attribute set in ``__init__`` (which runs in the view).
+
+Values that die with the request (``request.files[...]``, ``request.stream`` not read
+with ``.read()``) and writes (``g.x = ...``, ``session[k] = ...``) are not hoisted; a
+target with any of those is left to the next strategy. Once a copied target touches no
+context any more, its copy decorators (and a homemade copier nobody uses) are dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import libcst as cst
+
+from ..analysis.knowledge import PROXY_OBJECTS
+from ..analysis.model import FunctionInfo, Scope, ScopeKind
+from ..analysis.workers import Reached, SpawnSite, Target
+from .context import FixContext
+from .naming import describe, unique
+
+PURE_METHODS = frozenset({"get", "getlist", "get_json", "get_data", "to_dict", "copy", "read",
+                          "items", "keys", "values"})
+PURE_HELPERS = frozenset({"flask.url_for", "flask.render_template", "flask.render_template_string",
+                          "flask.get_flashed_messages"})
+PERISHABLE = frozenset({"files", "stream"})
+
+
+@dataclass
+class Hoisted:
+    expr: cst.BaseExpression  # the original expression in the worker
+    name: str
+    code: str  # its source text, to share one name between identical reads
+    absorbs: Optional[cst.BaseStatement] = None  # ``doc_id = <expr>`` made redundant by the hoist
+
+
+def _names_in(node: cst.CSTNode) -> Optional[list[str]]:
+    """Loaded names in an expression; None if it holds a lambda or comprehension (own scopes)."""
+    names: list[str] = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, (cst.Lambda, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp, cst.NamedExpr)):
+            return None
+        if isinstance(n, cst.Name):
+            names.append(n.value)
+        elif isinstance(n, cst.Attribute):
+            stack.append(n.value)
+            continue
+        elif isinstance(n, cst.Arg):
+            stack.append(n.value)
+            continue
+        stack.extend(n.children)
+    return names
+
+
+def _is_local(name: str, scope: Scope, fn: FunctionInfo) -> bool:
+    s: Optional[Scope] = scope
+    while s is not None:
+        if name in s.bindings and name not in s.globals:
+            return True
+        if s is fn.scope:
+            return False
+        s = s.parent
+    return False
+
+
+class Hoister:
+    def __init__(self, ctx: FixContext) -> None:
+        self.ctx = ctx
+        self.analysis = ctx.analysis
+        self.parents = ctx.parents
+
+    # --- which expression to move ------------------------------------------------------
+
+    def _free(self, node: cst.CSTNode, r: Reached, fn: FunctionInfo) -> bool:
+        names = _names_in(node)
+        return names is not None and not any(_is_local(n, r.ref.scope, fn) for n in names)
+
+    def _pure_call(self, call: cst.Call, scope: Scope) -> bool:
+        if isinstance(call.func, cst.Attribute) and call.func.attr.value in PURE_METHODS:
+            return True
+        return self.analysis.resolver.qualname(call.func, scope) in PURE_HELPERS
+
+    def expression(self, r: Reached, fn: FunctionInfo) -> Optional[cst.BaseExpression]:
+        """The largest worker-independent expression around the use, or None."""
+        use = self.analysis.workers.context_use(r.ref)
+        if use is None or r.ref.store:
+            return None
+        node: cst.BaseExpression = r.ref.node
+        depth = len(use.written.rstrip("()").split(".")) - 1
+        for _ in range(len(r.ref.attrs) - depth):
+            node = node.value  # type: ignore[attr-defined]  # down to ``request.args``
+        if use.qualname not in PROXY_OBJECTS:  # a helper: the call is the smallest value
+            parent = self.parents.of(node)
+            if not (isinstance(parent, cst.Call) and parent.func is node and self._pure_call(parent, r.ref.scope)):
+                return None
+            node = parent
+        elif use.member is None:
+            return None  # the proxy object itself
+        if not self._free(node, r, fn):
+            return None
+        best = node
+        while True:
+            parent = self.parents.of(best)
+            if isinstance(parent, cst.Attribute) and parent.value is best:
+                grand = self.parents.of(parent)
+                if isinstance(grand, cst.Call) and grand.func is parent:
+                    candidate: cst.BaseExpression = grand
+                    if not self._pure_call(grand, r.ref.scope):
+                        break
+                else:
+                    candidate = parent
+            elif isinstance(parent, cst.Subscript) and parent.value is best:
+                candidate = parent
+            else:
+                break
+            if not self._free(candidate, r, fn):
+                break
+            best = candidate
+        if use.member in PERISHABLE and not self._ends_with_read(best):
+            return None
+        return best
+
+    @staticmethod
+    def _ends_with_read(expr: cst.BaseExpression) -> bool:
+        return (isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute)
+                and expr.func.attr.value == "read")
+
+    # --- planning ---------------------------------------------------------------------
+
+    def uses(self, target: Target) -> Optional[list[Reached]]:
+        """The context uses the worker relies on, or None when one of them cannot move."""
+        found = []
+        for r in self.analysis.workers.reach(target.function):
+            use = self.analysis.workers.context_use(r.ref)
+            if use is None or use.need in r.covered:
+                continue
+            if len(r.path) != 1:
+                return None  # read through a helper that others may call
+            found.append(r)
+        return found
+
+    def plan(self, site: SpawnSite) -> bool:
+        """Plan the hoist for every target of ``site``; False (nothing planned) if one can't."""
+        jobs = []
+        for target in site.targets:
+            uses = self.uses(target)
+            if uses is None:
+                return False
+            items = []
+            for r in uses:
+                expr = self.expression(r, target.function)
+                if expr is None:
+                    return False
+                items.append(expr)
+            jobs.append((target, items))
+        if not any(items for _, items in jobs):
+            return False
+        if not self.ctx.spawner_has_context(site):
+            return False
+        edits = []
+        for target, exprs in jobs:
+            if not exprs:
+                continue
+            edit = self._placement(site, target, exprs)
+            if edit is None:
+                return False
+            edits.append(edit)
+        if not self.ctx.plan.claim(site.node, *(t.function.node for t in site.targets)):
+            return False
+        for edit in edits:
+            edit()
+        for target, exprs in jobs:
+            if target.copied:
+                self.ctx.drop_copy(site, target)
+        return True
+
+    def _absorbable(self, expr: cst.BaseExpression, fn: FunctionInfo,
+                    outer_taken: set[str]) -> Optional[tuple[str, cst.BaseStatement]]:
+        """``doc_id = <expr>`` in the worker: the hoisted value can simply be named ``doc_id``."""
+        assign = self.parents.of(expr)
+        if not (isinstance(assign, cst.Assign) and assign.value is expr and len(assign.targets) == 1
+                and isinstance(assign.targets[0].target, cst.Name)):
+            return None
+        name = assign.targets[0].target.value
+        statement = self.parents.of(assign)
+        if not (isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1
+                and self.parents.of(statement) is not None
+                and self.parents.of(self.parents.of(statement)) is fn.node):  # directly in the body
+            return None
+        if len(fn.scope.bindings.get(name, [])) != 1 or name in fn.params or name in outer_taken:
+            return None
+        return name, statement
+
+    def _group(self, exprs: list[cst.BaseExpression], taken: set[str], fn: FunctionInfo,
+               outer_taken: set[str]) -> list[Hoisted]:
+        out: list[Hoisted] = []
+        by_code: dict[str, str] = {}
+        for expr in exprs:
+            code = self.analysis.module.code_for_node(expr)
+            absorbed = self._absorbable(expr, fn, outer_taken | set(by_code.values()))
+            if absorbed is not None and code not in by_code:
+                by_code[code] = absorbed[0]
+                out.append(Hoisted(expr, absorbed[0], code, absorbs=absorbed[1]))
+                continue
+            if code not in by_code:
+                by_code[code] = unique(describe(expr), taken | set(by_code.values()))
+            out.append(Hoisted(expr, by_code[code], code))
+        return out
+
+    def _placement(self, site: SpawnSite, target: Target, exprs: list[cst.BaseExpression]):
+        fn = target.function
+        if site.thread_class is not None and fn is site.targets[0].function:
+            return self._into_init(site, fn, exprs)
+        if fn.parent.kind is ScopeKind.MODULE and isinstance(fn.node, cst.FunctionDef):
+            return self._as_parameters(site, target, exprs)
+        defined_in = self.analysis.resolver.enclosing_function(fn.parent)
+        if defined_in is not None and defined_in is site.owner:
+            return self._as_locals(site, target, exprs)
+        return None
+
+    # --- placements -------------------------------------------------------------------
+
+    def _taken(self, *scopes: Scope) -> set[str]:
+        names: set[str] = set(self.analysis.facts.scope.bindings)
+        for scope in scopes:
+            names |= set(scope.bindings)
+        for fn in self.analysis.functions:
+            if any(fn.scope is s or fn.parent is s for s in scopes):
+                names |= {r.name for r in fn.refs} | set(fn.scope.bindings)
+        return names
+
+    def _replace_reads(self, items: list[Hoisted], make) -> None:
+        for item in items:
+            if item.absorbs is not None:
+                self.ctx.plan.remove_statements.add(id(item.absorbs))
+            else:
+                self.ctx.plan.replace[id(item.expr)] = make(item.name)
+
+    def _as_locals(self, site: SpawnSite, target: Target, exprs):
+        owner = site.owner
+        fn = target.function
+        anchor = self.parents.statement_of(fn.node if isinstance(fn.node, cst.FunctionDef) else site.node)
+        if owner is None or anchor is None:
+            return None
+        items = self._group(exprs, self._taken(owner.scope, fn.scope), fn, self._visible_in(owner, besides=fn))
+
+        def edit() -> None:
+            seen = set()
+            stmts = []
+            for item in items:
+                if item.name in seen:
+                    continue
+                seen.add(item.name)
+                value = cst.parse_expression(item.code)
+                stmts.append(cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(cst.Name(item.name))], value)]))
+            self.ctx.plan.insert_before.setdefault(id(anchor), []).extend(stmts)
+            self._replace_reads(items, cst.Name)
+            self.ctx.note(site, f"hoisted {', '.join(sorted(seen))} into {owner.name}() before the worker starts")
+        return edit
+
+    def _visible_in(self, owner: FunctionInfo, besides: FunctionInfo) -> set[str]:
+        """Names a new local of ``owner`` could shadow or clash with (``besides`` excluded)."""
+        names = set(owner.scope.bindings) | {r.name for r in owner.refs}
+        for fn in self.analysis.functions:
+            if fn is not besides and fn is not owner and self.ctx.inside(fn.node, owner.node):
+                names |= {r.name for r in fn.refs}
+        return names
+
+    def _references(self, fn: FunctionInfo) -> int:
+        count = 0
+        refs = [*self.analysis.facts.module_refs, *(r for f in self.analysis.functions for r in f.refs)]
+        for ref in refs:
+            if ref.name == fn.name and not ref.attrs:
+                bindings = self.analysis.resolver.lookup(ref.scope, ref.name) or []
+                if any(b.function is fn for b in bindings):
+                    count += 1
+        return count
+
+    def _as_parameters(self, site: SpawnSite, target: Target, exprs):
+        fn = target.function
+        node = fn.node
+        assert isinstance(node, cst.FunctionDef)
+        if self._references(fn) != 1 or node.params.star_kwarg is not None:
+            return None  # called from elsewhere: a new parameter would break those callers
+        owner_scope = site.owner.scope if site.owner else self.analysis.facts.scope
+        items = self._group(exprs, self._taken(fn.scope, owner_scope), fn, set(fn.params))
+        names = list(dict.fromkeys(i.name for i in items))
+        values = {i.name: cst.parse_expression(i.code) for i in items}
+        passing = self._pass_values(site, target, names, values)
+        if passing is None:
+            return None
+        keyword_only = any(p.default is not None for p in node.params.params) or site.spec.fan_out
+
+        def edit() -> None:
+            params = [cst.Param(cst.Name(n)) for n in names]
+            if keyword_only:
+                self._add_keyword_only(node, params)
+            else:
+                self.ctx.plan.add_params[id(node)] = params
+            passing()
+            self._replace_reads(items, cst.Name)
+            self.ctx.note(site, f"hoisted {', '.join(names)} into parameters of {fn.name}(), passed at the spawn")
+        return edit
+
+    def _add_keyword_only(self, node: cst.FunctionDef, params: list[cst.Param]) -> None:
+        def change(updated: cst.CSTNode) -> cst.CSTNode:
+            assert isinstance(updated, cst.FunctionDef)
+            p = updated.params
+            star = p.star_arg if not isinstance(p.star_arg, cst.MaybeSentinel) else cst.ParamStar()
+            return updated.with_changes(params=p.with_changes(star_arg=star, kwonly_params=[*p.kwonly_params, *params]))
+        self.ctx.plan.replace[id(node)] = change
+
+    def _pass_values(self, site: SpawnSite, target: Target, names: list[str], values):
+        """An edit that hands the values to the worker at the spawn call, or None."""
+        spec = site.spec
+        call = site.node
+        plan = self.ctx.plan
+
+        def keywords() -> list[cst.Arg]:
+            return [cst.Arg(values[n], keyword=cst.Name(n), equal=_EQ) for n in names]
+
+        if spec.fan_out:
+            expr = target.expr
+            if isinstance(expr, cst.Call) and self.analysis.resolver.qualname(expr.func, site.call.scope) == "functools.partial":
+                return lambda: plan.add_args.setdefault(id(expr), []).extend(keywords())
+            partial = cst.Call(cst.Attribute(cst.Name("functools"), cst.Name("partial")),
+                               [cst.Arg(expr, comma=_COMMA), *keywords()])
+
+            def wrap_partial() -> None:
+                plan.replace[id(expr)] = partial
+                plan.imports.add(("functools", ""))
+            return wrap_partial
+        if spec.kwargs_kw:
+            existing = _keyword(call, spec.kwargs_kw)
+            entries = [cst.DictElement(cst.SimpleString(repr(n)), values[n]) for n in names]
+            if existing is None:
+                if spec.name == "_thread.start_new_thread":
+                    return None
+                return lambda: plan.add_args.setdefault(id(call), []).append(
+                    cst.Arg(cst.Dict(entries), keyword=cst.Name(spec.kwargs_kw), equal=_EQ))
+            if isinstance(existing.value, cst.Dict):
+                merged = cst.Dict([*existing.value.elements, *entries])
+                return lambda: plan.replace.__setitem__(id(existing.value), merged)
+            return None
+        if spec.extra_from is not None:
+            if spec.name == "loop.run_in_executor":  # positional only
+                return lambda: plan.add_args.setdefault(id(call), []).extend(cst.Arg(values[n]) for n in names)
+            return lambda: plan.add_args.setdefault(id(call), []).extend(keywords())
+        return None
+
+    def _into_init(self, site: SpawnSite, run: FunctionInfo, exprs):
+        """Values a ``Thread`` subclass's ``run()`` reads are set in ``__init__``, which the view runs."""
+        cls = site.thread_class
+        assert cls is not None
+        init = cls.methods.get("__init__")
+        if not run.params or not isinstance(run.node, cst.FunctionDef):
+            return None
+        if init is not None and (not isinstance(init.node, cst.FunctionDef) or not init.params
+                                 or not isinstance(init.node.body, cst.IndentedBlock)):
+            return None
+        taken = set(cls.self_attrs) | set(cls.methods)
+        items = [Hoisted(i.expr, i.name, i.code) for i in self._group(exprs, taken, run, taken)]
+        me = init.params[0] if init is not None else run.params[0]
+        run_self = run.params[0]
+        anchor = self.parents.statement_of(run.node)
+
+        def assignments() -> list[cst.BaseStatement]:
+            seen: dict[str, str] = {}
+            for item in items:
+                seen.setdefault(item.name, item.code)
+            return [cst.SimpleStatementLine([cst.Assign(
+                [cst.AssignTarget(cst.Attribute(cst.Name(me), cst.Name(name)))], cst.parse_expression(code))])
+                for name, code in seen.items()]
+
+        def edit() -> None:
+            stmts = assignments()
+            if init is not None:
+                body = init.node.body
+                self.ctx.plan.replace[id(body)] = lambda updated: updated.with_changes(body=[*updated.body, *stmts])
+            else:
+                new_init = cst.parse_statement(
+                    f"def __init__({me}, *args, **kwargs):\n    super().__init__(*args, **kwargs)\n")
+                assert isinstance(new_init, cst.FunctionDef) and isinstance(new_init.body, cst.IndentedBlock)
+                new_init = new_init.with_changes(body=new_init.body.with_changes(body=[*new_init.body.body, *stmts]))
+                self.ctx.plan.insert_before.setdefault(id(anchor), []).append(new_init)
+                if not run.node.leading_lines:  # keep a blank line between the two methods
+                    self.ctx.plan.replace[id(run.node)] = lambda updated: updated.with_changes(
+                        leading_lines=[cst.EmptyLine()])
+            self._replace_reads(items, lambda n: cst.Attribute(cst.Name(run_self), cst.Name(n)))
+            names = ", ".join(sorted({i.name for i in items}))
+            self.ctx.note(site, f"hoisted {names} into {cls.name}.__init__ (which runs in the view)")
+        if init is None and anchor is None:
+            return None
+        return edit
+
+
+_EQ = cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace(""))
+_COMMA = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+
+
+def _keyword(call: cst.Call, name: str) -> Optional[cst.Arg]:
+    return next((a for a in call.args if a.keyword is not None and a.keyword.value == name), None)

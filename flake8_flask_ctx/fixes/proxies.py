@@ -1,0 +1,25 @@
+"""FCX102: pass the object behind the proxy, not the proxy.
+
+``current_app``, ``g`` and ``current_user`` are replaced by ``<proxy>._get_current_object()``,
+which stays valid in the worker. ``request`` and ``session`` are left alone: their objects
+die with the request, so the worker should get the values instead (a human's call).
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from ..findings import Finding
+from .context import FixContext
+
+UNWRAPPABLE = frozenset({"flask.current_app", "flask.g", "flask_login.current_user"})
+
+
+def unwrap_proxy(ctx: FixContext, finding: Finding) -> bool:
+    site, value = finding.detail
+    qual = ctx.analysis.resolver.qualname(value, site.call.scope)
+    if qual not in UNWRAPPABLE or not ctx.plan.claim(value):
+        return False
+    ctx.plan.replace[id(value)] = cst.Call(cst.Attribute(value, cst.Name("_get_current_object")))
+    ctx.note(finding, "passed the proxy's current object (_get_current_object())")
+    return True

@@ -1,0 +1,41 @@
+"""Strategy 4, streams: wrap the streamed generator in ``stream_with_context``."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+from ..findings import Finding
+from .context import FixContext
+
+WRAPPER = "stream_with_context"
+
+
+def _generator_arg(ctx: FixContext, node: cst.CSTNode, gen) -> Optional[cst.BaseExpression]:
+    if isinstance(node, cst.Return):
+        return node.value
+    if not isinstance(node, cst.Call):
+        return None
+    for arg in node.args:
+        value = arg.value
+        if isinstance(value, cst.Call):
+            func = value.func
+            if isinstance(func, cst.Name) and func.value == gen.name:
+                return value
+            if isinstance(func, cst.Attribute) and func.attr.value == gen.name:
+                return value
+        if isinstance(value, cst.Name):
+            return value if arg is node.args[0] else None
+    return None
+
+
+def wrap_stream(ctx: FixContext, finding: Finding) -> bool:
+    gen, _chain = finding.detail
+    expr = _generator_arg(ctx, finding.node, gen)
+    if expr is None or not ctx.plan.claim(expr):
+        return False
+    ctx.plan.replace[id(expr)] = cst.Call(cst.Name(WRAPPER), [cst.Arg(expr)])
+    ctx.plan.imports.add(("flask", WRAPPER))
+    ctx.note(finding, f"wrapped {gen.name}() in {WRAPPER}(...)")
+    return True
