@@ -11,8 +11,16 @@ MARK = re.compile(r"#\s*error:\s*(FCX\d{3}(?:\s*,\s*FCX\d{3})*)")
 
 
 def fixture_files() -> list[Path]:
-    """Every lint fixture (fix before/after pairs live in fixtures/fixes and have their own tests)."""
-    return sorted(p for p in FIXTURES.rglob("*.py") if "fixes" not in p.relative_to(FIXTURES).parts)
+    """Every lint fixture. Expected fixer outputs (``*.fixed.py``) and the runtime apps in
+    fixtures/fixes are checked by their own tests."""
+    return sorted(p for p in FIXTURES.rglob("*.py")
+                  if "fixes" not in p.relative_to(FIXTURES).parts and not p.name.endswith(".fixed.py"))
+
+
+def autofix_pairs() -> list[tuple[Path, Path]]:
+    """(before, expected after) pairs in fixtures/autofix."""
+    return [(p, p.with_name(p.stem + ".fixed.py")) for p in sorted((FIXTURES / "autofix").glob("*.py"))
+            if not p.name.endswith(".fixed.py")]
 
 
 def expected_findings(path: Path) -> set[tuple[int, str]]:

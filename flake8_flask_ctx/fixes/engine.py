@@ -42,8 +42,10 @@ def _plan_round(ctx: FixContext) -> None:
         codes = {f.code for f in ctx.site_findings(site)}
         if hoister.plan(site):
             continue
-        if codes & {"FCX100", "FCX101"}:
-            plan_copy(ctx, site) or plan_app_context(ctx, site)
+        if "FCX100" in codes:
+            plan_copy(ctx, site)
+        elif "FCX101" in codes:  # app-only needs: the app context does not depend on the request
+            plan_app_context(ctx, site) or plan_copy(ctx, site)
     for f in ctx.findings:
         if f.code == "FCX200":
             remove_copy_outside_request(ctx, f)

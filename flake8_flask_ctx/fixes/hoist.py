@@ -344,7 +344,7 @@ class Hoister:
             return wrap_partial
         if spec.kwargs_kw:
             existing = _keyword(call, spec.kwargs_kw)
-            entries = [cst.DictElement(cst.SimpleString(repr(n)), values[n]) for n in names]
+            entries = [cst.DictElement(cst.SimpleString(f'"{n}"'), values[n]) for n in names]
             if existing is None:
                 if spec.name == "_thread.start_new_thread":
                     return None

@@ -1,0 +1,84 @@
+"""The fixer, before/after: exact output, idempotence, parseability, byte-for-byte care.
+
+Each fixtures/autofix/<name>.py is buggy code (its findings marked, checked by the
+fixture test); <name>.fixed.py is what ``fix_source`` must produce, reviewed by hand.
+Runtime proof that the fixed code works on real Flask lives in test_runtime_fixes.py.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from fixture_marks import autofix_pairs
+from flake8_flask_ctx.engine import check_source
+from flake8_flask_ctx.fixes import fix_source
+
+PAIRS = autofix_pairs()
+
+
+@pytest.mark.parametrize("before,after", PAIRS, ids=[b.stem for b, _ in PAIRS])
+def test_fix_produces_the_reviewed_output(before: Path, after: Path) -> None:
+    result = fix_source(before.read_text(encoding="utf-8"))
+    assert result.source == after.read_text(encoding="utf-8")
+    assert result.applied, "a fixture pair must exercise a fix"
+    # every finding of the buggy file was fixed (a round may expose new ones: FCX200 -> FCX100)
+    assert {f.code for f in check_source(before.read_text(encoding="utf-8"))} <= {a.code for a in result.applied}
+
+
+@pytest.mark.parametrize("before,after", PAIRS, ids=[b.stem for b, _ in PAIRS])
+def test_fixed_code_parses_has_no_findings_and_is_stable(before: Path, after: Path) -> None:
+    fixed = after.read_text(encoding="utf-8")
+    ast.parse(fixed)
+    assert check_source(fixed) == []
+    again = fix_source(fixed)
+    assert again.source == fixed and not again.applied
+
+
+def test_untouched_lines_stay_byte_identical() -> None:
+    before, after = next((b, a) for b, a in PAIRS if b.stem == "hoist_closure_local")
+    old, new = before.read_text().splitlines(), after.read_text().splitlines()
+    moved = {'        fmt = request.args.get("format", "csv")', '    fmt = request.args.get("format", "csv")'}
+    assert [line for line in old if line not in moved] == [line for line in new if line not in moved]
+
+
+def test_crlf_newlines_are_kept() -> None:
+    source = (Path(__file__).parent.parent / "fixtures/autofix/hoist_closure_local.py").read_text()
+    crlf = source.replace("\n", "\r\n")
+    result = fix_source(crlf)
+    assert result.applied
+    assert "\n" not in result.source.replace("\r\n", "")
+    assert result.source.replace("\r\n", "\n") == fix_source(source).source
+
+
+def test_imports_are_added_once() -> None:
+    source = (
+        "import threading\n"
+        "from flask import Flask, request\n\n"
+        "app = Flask(__name__)\n\n"
+        "def client():\n    return request.remote_addr\n\n"
+        "def a():\n    print(client())\n\n"
+        "def b():\n    print(client())\n\n"
+        "@app.route('/')\n"
+        "def view():\n"
+        "    threading.Thread(target=a).start()\n"
+        "    threading.Thread(target=b).start()\n"
+        "    return ''\n"
+    )
+    result = fix_source(source)
+    assert len(result.applied) == 2
+    assert result.source.count("copy_current_request_context") == 3  # one import, two wraps
+    assert result.source.splitlines()[1] == "from flask import copy_current_request_context, Flask, request"
+
+
+def test_noqa_filter_leaves_a_finding_alone() -> None:
+    before = next(b for b, _ in PAIRS if b.stem == "hoist_closure_local").read_text()
+    result = fix_source(before, keep=lambda finding: False)
+    assert result.source == before and not result.applied and not result.remaining
+
+
+def test_file_without_findings_is_returned_as_is() -> None:
+    source = "from flask import Flask\napp = Flask(__name__)\n# Thread\n"
+    assert fix_source(source).source == source
