@@ -34,8 +34,13 @@ class FixResult:
 
 
 def fix_source(source: str, options: Optional[Options] = None,
-               keep: Callable[[Finding], bool] = lambda finding: True) -> FixResult:
-    """Fix what can be fixed safely in ``source``; ``keep(finding)`` False leaves one alone (noqa)."""
-    from .engine import fix_module_source
+               keep: Callable[[Finding], bool] = lambda finding: True,
+               strategies: Optional[frozenset[str]] = None) -> FixResult:
+    """Fix what can be fixed safely in ``source``.
 
-    return fix_module_source(source, options or Options(), keep)
+    ``keep(finding)`` False leaves a finding alone (``# noqa``); ``strategies`` limits the
+    rewrites to some of ``engine.STRATEGIES`` (the codemod commands use one each).
+    """
+    from .engine import STRATEGIES, fix_module_source
+
+    return fix_module_source(source, options or Options(), keep, strategies or STRATEGIES)

@@ -30,28 +30,31 @@ from .streams import wrap_stream
 
 MAX_ROUNDS = 4
 SITE_CODES = frozenset({"FCX100", "FCX101", "FCX201", "FCX202", "FCX203"})
+STRATEGIES = frozenset({"hoist", "copy", "app-context", "stream", "proxy"})
 
 
-def _plan_round(ctx: FixContext) -> None:
+def _plan_round(ctx: FixContext, strategies: frozenset[str]) -> None:
     hoister = Hoister(ctx)
     sites = []
     for f in ctx.findings:
         if f.code in SITE_CODES and f.detail[0] not in sites:
             sites.append(f.detail[0])
+    copy = (lambda site: plan_copy(ctx, site)) if "copy" in strategies else (lambda site: False)
+    app = (lambda site: plan_app_context(ctx, site)) if "app-context" in strategies else (lambda site: False)
     for site in sites:
         codes = {f.code for f in ctx.site_findings(site)}
-        if hoister.plan(site):
+        if "hoist" in strategies and hoister.plan(site):
             continue
         if "FCX100" in codes:
-            plan_copy(ctx, site)
+            copy(site)
         elif "FCX101" in codes:  # app-only needs: the app context does not depend on the request
-            plan_app_context(ctx, site) or plan_copy(ctx, site)
+            app(site) or copy(site)
     for f in ctx.findings:
-        if f.code == "FCX200":
+        if f.code == "FCX200" and strategies & {"hoist", "copy"}:
             remove_copy_outside_request(ctx, f)
-        elif f.code == "FCX102":
+        elif f.code == "FCX102" and "proxy" in strategies:
             unwrap_proxy(ctx, f)
-        elif f.code == "FCX400":
+        elif f.code == "FCX400" and "stream" in strategies:
             wrap_stream(ctx, f)
 
 
@@ -64,7 +67,8 @@ def _parses(code: str) -> bool:
     return True
 
 
-def fix_module_source(source: str, options: Options, keep: Callable[[Finding], bool]):
+def fix_module_source(source: str, options: Options, keep: Callable[[Finding], bool],
+                      strategies: frozenset[str] = STRATEGIES):
     from . import AppliedFix, FixResult
 
     if not may_have_findings(source, options):
@@ -78,7 +82,7 @@ def fix_module_source(source: str, options: Options, keep: Callable[[Finding], b
         if not findings:
             break
         ctx = FixContext(analysis, parents_of(module), findings)
-        _plan_round(ctx)
+        _plan_round(ctx, strategies)
         if ctx.plan.empty():
             break
         new = apply(module, ctx.plan, ctx.unused_imports).code

@@ -1,0 +1,42 @@
+"""The codemod commands, through libcst's own command line, as the README shows them."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fixture_marks import FIXTURES
+
+AUTOFIX = FIXTURES / "autofix"
+CASES = [
+    ("FixFlaskContext", "hoist_closure_local", True),
+    ("HoistContextReads", "hoist_module_target_kwargs", True),
+    ("HoistContextReads", "copy_helper_chain", False),  # hoisting impossible: left alone
+    ("CopyRequestContext", "copy_helper_chain", True),
+    ("CopyRequestContext", "copy_closure_decorator", True),
+    ("PushAppContext", "app_context_extension", True),
+    ("StreamWithContext", "stream_response", True),
+    ("StreamWithContext", "hoist_lambda", False),
+]
+
+
+def run_codemod(command: str, path: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "libcst.tool", "codemod", "--no-format",
+         "-x", f"flake8_flask_ctx.fixes.codemods.{command}", str(path)],
+        capture_output=True, text=True, cwd=path.parent,
+    )
+
+
+@pytest.mark.parametrize("command,name,changes", CASES, ids=[f"{c}-{n}" for c, n, _ in CASES])
+def test_codemod_command(tmp_path: Path, command: str, name: str, changes: bool) -> None:
+    target = tmp_path / f"{name}.py"
+    shutil.copy(AUTOFIX / f"{name}.py", target)
+    proc = run_codemod(command, target)
+    assert proc.returncode == 0, proc.stderr
+    expected = (AUTOFIX / f"{name}.fixed.py") if changes else (AUTOFIX / f"{name}.py")
+    assert target.read_text() == expected.read_text()
