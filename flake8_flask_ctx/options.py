@@ -2,8 +2,9 @@
 
 The flake8 plugin registers them as ``--fcx-<name>`` flags (also read from flake8's config
 files); the ``flask-ctx`` CLI and ``[tool.flask-ctx]`` use the same names without the
-``fcx-`` prefix. Values are dotted names; ``*`` matches any run of characters
-(``*.submit``, ``myapp.tasks.*``).
+``fcx-`` prefix. Values are dotted names, matched against both the code as written and
+the imported name it resolves to; ``*`` matches within one dotted component
+(``*.defer`` matches ``tasks.defer``, not ``a.tasks.defer``; ``myapp.tasks.*``).
 """
 
 from __future__ import annotations
@@ -41,8 +42,16 @@ OPTION_SPECS: tuple[OptionSpec, ...] = (
 )
 
 
+def match_dotted(pattern: str, name: str) -> bool:
+    """``*`` matches within one dotted component; both sides have as many components."""
+    pparts, nparts = pattern.split("."), name.split(".")
+    return len(pparts) == len(nparts) and all(
+        fnmatch.fnmatchcase(n, p) for p, n in zip(pparts, nparts)
+    )
+
+
 def _matches(patterns: Iterable[str], *names: str) -> bool:
-    return any(fnmatch.fnmatchcase(n, p) for p in patterns for n in names if n)
+    return any(match_dotted(p, n) for p in patterns for n in names if n)
 
 
 @dataclass(frozen=True)

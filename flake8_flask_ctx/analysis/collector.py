@@ -337,6 +337,15 @@ class Collector(cst.CSTVisitor):
         elif isinstance(node.target, cst.Name):
             self._skip.add(id(node.target))
 
+    def visit_Del(self, node: cst.Del) -> None:
+        targets = node.target.elements if isinstance(node.target, (cst.Tuple, cst.List)) else [node.target]
+        for t in targets:
+            target = t.value if isinstance(t, cst.BaseElement) else t
+            if isinstance(target, cst.Subscript):
+                self._stores.add(id(target.value))  # ``del session[k]`` writes the session
+            elif isinstance(target, cst.Attribute):
+                self._stores.add(id(target))
+
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         self._bind_target(node.target, BindingKind.OTHER)
 

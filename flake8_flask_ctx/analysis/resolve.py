@@ -7,7 +7,6 @@ comprehension variable or a ``global`` rebinding make it something else.
 
 from __future__ import annotations
 
-import fnmatch
 from dataclasses import dataclass
 from typing import Optional
 
@@ -28,14 +27,6 @@ class ContextUse:
     qualname: str  # what it is: ``flask.request``
     ref: Ref
     member: Optional[str] = None  # the attribute used on it: ``args`` in ``request.args.get``
-
-
-def match_dotted(pattern: str, name: str) -> bool:
-    """``*`` matches within one dotted component; both sides must have as many components."""
-    pparts, nparts = pattern.split("."), name.split(".")
-    return len(pparts) == len(nparts) and all(
-        fnmatch.fnmatchcase(n, p) for p, n in zip(pparts, nparts)
-    )
 
 
 class Resolver:
@@ -125,7 +116,7 @@ class Resolver:
         if ref.attrs and self._binding_scope_is_module(ref.scope, ref.name):
             for i in range(1, len(ref.attrs) + 1):
                 written = ".".join((ref.name, *ref.attrs[:i]))
-                if any(match_dotted(p, written) for p in self.options.app_bound_names):
+                if self.options.is_app_bound(written):
                     return ContextUse(Need.APP, written, written, ref)
         return None
 

@@ -34,7 +34,8 @@ from .knowledge import (
     custom_spawner,
 )
 from .model import BindingKind, CallSite, ClassInfo, FunctionInfo, ModuleFacts, Ref, Scope
-from .resolve import ContextUse, Resolver, match_dotted
+from ..options import match_dotted
+from .resolve import ContextUse, Resolver
 
 MAX_CALL_DEPTH = 12
 PARTIAL = "functools.partial"

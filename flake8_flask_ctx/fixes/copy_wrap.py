@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from ..analysis.model import ScopeKind
 from ..analysis.workers import SpawnSite, Target
 from ..findings import Finding
 from .context import COPY_IMPORT, FixContext
@@ -62,6 +63,12 @@ def remove_copy_outside_request(ctx: FixContext, finding: Finding) -> bool:
     call-site wrap inside the view.
     """
     node = finding.node
+    scope = finding.detail.parent if finding.detail is not None else None  # decorated function
+    if scope is None and isinstance(node, cst.Call):
+        site = ctx.analysis.workers.call_site(node)
+        scope = site.scope if site is not None else None
+    if scope is None or scope.kind is not ScopeKind.MODULE:
+        return False  # class bodies, app factories, CLI commands never have a request: redesign
     if not ctx.plan.claim(node):
         return False
     if isinstance(node, cst.Decorator):

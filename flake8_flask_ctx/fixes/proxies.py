@@ -1,8 +1,9 @@
 """FCX102: pass the object behind the proxy, not the proxy.
 
-``current_app``, ``g`` and ``current_user`` are replaced by ``<proxy>._get_current_object()``,
-which stays valid in the worker. ``request`` and ``session`` are left alone: their objects
-die with the request, so the worker should get the values instead (a human's call).
+``current_app`` is replaced by ``current_app._get_current_object()``: the app object stays
+valid in the worker. The request-bound proxies and ``g`` are left alone: their objects die
+with the request (or its context), so the worker should get values instead, which changes
+its signature: a human's call.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import libcst as cst
 from ..findings import Finding
 from .context import FixContext
 
-UNWRAPPABLE = frozenset({"flask.current_app", "flask.g", "flask_login.current_user"})
+UNWRAPPABLE = frozenset({"flask.current_app"})
 
 
 def unwrap_proxy(ctx: FixContext, finding: Finding) -> bool:

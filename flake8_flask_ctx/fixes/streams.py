@@ -14,7 +14,10 @@ WRAPPER = "stream_with_context"
 
 def _generator_arg(ctx: FixContext, node: cst.CSTNode, gen) -> Optional[cst.BaseExpression]:
     if isinstance(node, cst.Return):
-        return node.value
+        value = node.value
+        if isinstance(value, cst.Tuple) and value.elements:  # ``return gen(), 200``
+            return value.elements[0].value
+        return value
     if not isinstance(node, cst.Call):
         return None
     for arg in node.args:

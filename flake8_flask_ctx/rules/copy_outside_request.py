@@ -17,7 +17,7 @@ from ..analysis import ModuleAnalysis
 from ..analysis.collector import dotted_name
 from ..analysis.knowledge import COPY_REQUEST_CONTEXT, FLASK_APP, NO_REQUEST_DECORATORS
 from ..analysis.model import FunctionInfo, Scope, ScopeKind
-from ..analysis.resolve import match_dotted
+from ..options import match_dotted
 from ..codes import message
 from ..findings import Finding
 

@@ -16,7 +16,7 @@ from ..analysis import ModuleAnalysis
 from ..analysis.collector import dotted_name
 from ..analysis.knowledge import Need
 from ..analysis.model import FunctionInfo, Ref
-from ..analysis.resolve import match_dotted
+from ..options import match_dotted
 from ..analysis.workers import SpawnSite
 from ..codes import message
 from ..findings import Finding

@@ -16,12 +16,13 @@ import libcst as cst
 from ..analysis import ModuleAnalysis
 from ..analysis.collector import dotted_name
 from ..analysis.model import BindingKind, FunctionInfo, Scope
-from ..analysis.resolve import match_dotted
+from ..options import match_dotted
 from ..codes import message
 from ..findings import Finding
 
 RESPONSE_CLASSES = frozenset({"flask.Response", "flask.wrappers.Response", "werkzeug.Response",
-                              "werkzeug.wrappers.Response", "werkzeug.wrappers.response.Response"})
+                              "werkzeug.wrappers.Response", "werkzeug.wrappers.response.Response",
+                              "flask.make_response"})
 STREAM_WITH_CONTEXT = "flask.stream_with_context"
 VIEW_DECORATORS = tuple(f"*.{m}" for m in ("route", "get", "post", "put", "patch", "delete"))
 
@@ -90,7 +91,10 @@ class _Streams:
                         yield call.node, gen
             if self.is_view(fn):
                 for ret in fn.returns:
-                    gen = self.generator(ret.value, fn.scope, fn)
+                    value = ret.value
+                    if isinstance(value, cst.Tuple) and value.elements:  # ``return gen(), 200``
+                        value = value.elements[0].value
+                    gen = self.generator(value, fn.scope, fn)
                     if gen is not None:
                         yield ret, gen
 
