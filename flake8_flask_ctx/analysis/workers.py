@@ -49,7 +49,7 @@ class Chain:
     path: tuple[FunctionInfo, ...]
 
     def describe(self) -> str:
-        return " -> ".join(f"{fn.display}()" for fn in self.path)
+        return describe_path(self.path)
 
 
 @dataclass(eq=False)
@@ -82,7 +82,7 @@ class SpawnSite:
         return f"worker {names}"
 
 
-def _arg(call: cst.Call, pos: Optional[int], keywords: tuple[str, ...]) -> Optional[cst.BaseExpression]:
+def call_argument(call: cst.Call, pos: Optional[int], keywords: tuple[str, ...]) -> Optional[cst.BaseExpression]:
     positional = [a for a in call.args if a.keyword is None and not a.star]
     for a in call.args:
         if a.keyword is not None and a.keyword.value in keywords:
@@ -92,7 +92,7 @@ def _arg(call: cst.Call, pos: Optional[int], keywords: tuple[str, ...]) -> Optio
     return None
 
 
-def _elements(expr: Optional[cst.BaseExpression]) -> list[cst.BaseExpression]:
+def literal_elements(expr: Optional[cst.BaseExpression]) -> list[cst.BaseExpression]:
     """The values inside an ``args=`` tuple/list or a ``kwargs=`` dict literal."""
     if isinstance(expr, (cst.Tuple, cst.List)):
         return [e.value for e in expr.elements if not isinstance(e, cst.StarredElement)]
@@ -151,12 +151,12 @@ class WorkerAnalysis:
         spec = self.spawner_spec(node.func, call.scope, owner)
         if spec is None:
             return None
-        target_expr = _arg(node, spec.target_pos, spec.target_kw)
+        target_expr = call_argument(node, spec.target_pos, spec.target_kw)
         if target_expr is None:
             return None
         target = self.resolve_target(target_expr, call.scope, owner)
-        passed = _elements(_arg(node, spec.args_pos, (spec.args_kw,) if spec.args_kw else ()))
-        passed += _elements(_arg(node, spec.kwargs_pos, (spec.kwargs_kw,) if spec.kwargs_kw else ()))
+        passed = literal_elements(call_argument(node, spec.args_pos, (spec.args_kw,) if spec.args_kw else ()))
+        passed += literal_elements(call_argument(node, spec.kwargs_pos, (spec.kwargs_kw,) if spec.kwargs_kw else ()))
         if spec.extra_from is not None:
             positional = [a for a in node.args if a.keyword is None and not a.star]
             passed += [a.value for a in positional[spec.extra_from:]]
@@ -227,7 +227,7 @@ class WorkerAnalysis:
                 if attr not in called_attrs:
                     continue
                 index = init.params.index(param) - 1
-                expr = _arg(call.node, index, (param,))
+                expr = call_argument(call.node, index, (param,))
                 target = self.resolve_target(expr, call.scope, owner) if expr is not None else None
                 if target is not None:
                     targets.append(target)
@@ -258,7 +258,7 @@ class WorkerAnalysis:
             fn = self._lambdas.get(id(expr))
             return Target(expr, fn) if fn else None
         if isinstance(expr, cst.Call):
-            first = _arg(expr, 0, ())
+            first = call_argument(expr, 0, ())
             if first is None:
                 return None
             qual = self.resolver.qualname(expr.func, scope)
@@ -350,4 +350,9 @@ class Reached:
 
     @property
     def chain(self) -> str:
-        return " -> ".join(f"{fn.display}()" for fn in self.path)
+        return describe_path(self.path)
+
+
+def describe_path(path: tuple[FunctionInfo, ...]) -> str:
+    """``publish() -> build_event() -> client_ip()``: how a worker reaches a use."""
+    return " -> ".join(f"{fn.display}()" for fn in path)

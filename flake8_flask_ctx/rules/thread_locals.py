@@ -15,7 +15,7 @@ import libcst as cst
 
 from ..analysis import ModuleAnalysis
 from ..analysis.model import Binding, BindingKind, Ref
-from ..analysis.workers import SpawnSite, _arg, _elements
+from ..analysis.workers import SpawnSite, call_argument, literal_elements
 from ..codes import message
 from ..findings import Finding
 
@@ -59,7 +59,7 @@ class _Locals:
         """Worker parameters that receive a thread-local object through ``args=``."""
         result: dict[str, Binding] = {}
         spec = site.spec
-        values = _elements(_arg(site.node, spec.args_pos, (spec.args_kw,) if spec.args_kw else ()))
+        values = literal_elements(call_argument(site.node, spec.args_pos, (spec.args_kw,) if spec.args_kw else ()))
         for target in site.targets:
             params = target.function.params
             offset = 1 if target.function.cls is not None else 0
