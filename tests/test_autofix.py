@@ -82,3 +82,14 @@ def test_noqa_filter_leaves_a_finding_alone() -> None:
 def test_file_without_findings_is_returned_as_is() -> None:
     source = "from flask import Flask\napp = Flask(__name__)\n# Thread\n"
     assert fix_source(source).source == source
+
+
+def test_readme_before_after_example_is_what_the_fixer_does() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### What `fix` does", 1)[1]
+    before, after = [block.split("```", 1)[0] for block in section.split("```python\n")[1:3]]
+    header = ("from multiprocessing.dummy import Pool\n"
+              "from flask import Flask, copy_current_request_context, request\n\n"
+              "app = Flask(__name__)\n\n\n")
+    fixed_header = header.replace("copy_current_request_context, ", "")
+    assert fix_source(header + before).source == fixed_header + after
