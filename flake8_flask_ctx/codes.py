@@ -12,6 +12,15 @@ from dataclasses import dataclass
 
 RQ = "RuntimeError: Working outside of request context."
 AP = "RuntimeError: Working outside of application context."
+SN2 = ("RuntimeError: Unable to build URLs outside an active request without 'SERVER_NAME' "
+       "configured.")
+
+
+# FCX101's advice: the general one, and url_for's (it needs a request, or SERVER_NAME).
+APP_FIX = ("Compute the value in the view and pass it, or pass app = "
+           "current_app._get_current_object() and use 'with app.app_context():' in the worker")
+URL_FIX = ("Build the URL in the view and pass it, or run this one worker in a request copy "
+           "(copy_current_request_context); an app context alone needs SERVER_NAME")
 
 
 @dataclass(frozen=True)
@@ -38,10 +47,7 @@ CODES: dict[str, Code] = {
         Code(
             "FCX101",
             "worker uses an app-bound proxy or extension object with no app context",
-            "{worker} uses {what} (line {line}) with no app context: "
-            f"{AP} Compute the value in the view and pass it, "
-            "or pass app = current_app._get_current_object() and use "
-            "'with app.app_context():' in the worker",
+            "{worker} uses {what} (line {line}) {where}: {error} {fix}",
         ),
         Code(
             "FCX102",

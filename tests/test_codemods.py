@@ -15,7 +15,8 @@ AUTOFIX = FIXTURES / "autofix"
 CASES = [
     ("FixFlaskContext", "hoist_closure_local", True),
     ("HoistContextReads", "hoist_module_target_kwargs", True),
-    ("HoistContextReads", "copy_helper_chain", False),  # hoisting impossible: left alone
+    ("HoistContextReads", "copy_helper_chain", False),  # the helper has other callers: left alone
+    ("HoistContextReads", "hoist_helper_chain", True),
     ("CopyRequestContext", "copy_helper_chain", True),
     ("CopyRequestContext", "copy_closure_decorator", True),
     ("PushAppContext", "app_context_extension", True),

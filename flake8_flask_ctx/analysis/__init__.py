@@ -7,6 +7,7 @@ computed on the first ``position()`` call only, i.e. only for modules with a fin
 
 from __future__ import annotations
 
+import re
 from functools import cached_property
 from typing import Optional
 
@@ -20,13 +21,19 @@ from .resolve import Resolver
 from .workers import SpawnSite, WorkerAnalysis
 
 
+# ``config["SERVER_NAME"] = ...``, ``SERVER_NAME="..."``, ``{"SERVER_NAME": ...}``; not a mention
+_SETS_SERVER_NAME = re.compile(r"""SERVER_NAME['"]?\s*(?:\]\s*=|=|:)""")
+
+
 class ModuleAnalysis:
-    def __init__(self, module: cst.Module, options: Optional[Options] = None) -> None:
+    def __init__(self, module: cst.Module, options: Optional[Options] = None, source: str = "") -> None:
         self.module = module
         self.options = options or Options()
         self.facts: ModuleFacts = collect(module, pushes_context=self.options.is_context_wrapper)
         self.resolver = Resolver(self.facts, self.options)
-        self.workers = WorkerAnalysis(self.facts, self.resolver, self.options)
+        # url_for works in a bare app context only when SERVER_NAME is set (runtime facts §3 case 9)
+        server_name = _SETS_SERVER_NAME.search(source or module.code) is not None
+        self.workers = WorkerAnalysis(self.facts, self.resolver, self.options, server_name)
         self._positions: Optional[dict] = None
 
     @cached_property
@@ -51,4 +58,4 @@ class ModuleAnalysis:
 
 def analyze(source: str, options: Optional[Options] = None) -> ModuleAnalysis:
     """Parse ``source`` and analyse it; raises libcst's ParserSyntaxError on bad input."""
-    return ModuleAnalysis(cst.parse_module(source), options)
+    return ModuleAnalysis(cst.parse_module(source), options, source)

@@ -62,6 +62,10 @@ PROXY_OBJECTS = frozenset(
 # is ``flask.request``.
 _FLASK_SUBMODULES = ("flask.globals.", "flask.helpers.", "flask.templating.", "flask.json.", "flask.ctx.")
 
+# Builds URLs from the request; without one it needs SERVER_NAME, so an app context alone
+# is not enough (flask-runtime.md §3 case 9: SN2).
+NEEDS_REQUEST_FOR_URLS = frozenset({"flask.url_for"})
+
 COPY_REQUEST_CONTEXT = "flask.copy_current_request_context"
 HAS_REQUEST_CONTEXT = "flask.has_request_context"
 HAS_APP_CONTEXT = "flask.has_app_context"
@@ -82,6 +86,16 @@ def canonical(qualname: str) -> str:
         if qualname.startswith(prefix):
             return "flask." + qualname[len(prefix):]
     return qualname
+
+
+def satisfied(qualname: str, need: Need, covered: frozenset[Need], server_name: bool = False) -> bool:
+    """Do the contexts pushed around a use (``covered``) give it what it needs?
+
+    ``server_name``: the module configures SERVER_NAME, so url_for works in an app context.
+    """
+    if canonical(qualname) in NEEDS_REQUEST_FOR_URLS and not server_name:
+        return Need.REQUEST in covered
+    return need in covered
 
 
 def need_of(qualname: str) -> Optional[Need]:

@@ -30,6 +30,7 @@ from .knowledge import (
     POOL_METHODS,
     THREAD_BASES,
     Need,
+    satisfied,
     SpawnerSpec,
     custom_spawner,
 )
@@ -47,6 +48,7 @@ class Chain:
 
     use: ContextUse
     path: tuple[FunctionInfo, ...]
+    covered: frozenset[Need] = frozenset()  # contexts pushed around the use (not enough for it)
 
     def describe(self) -> str:
         return describe_path(self.path)
@@ -104,8 +106,10 @@ def literal_elements(expr: Optional[cst.BaseExpression]) -> list[cst.BaseExpress
 
 
 class WorkerAnalysis:
-    def __init__(self, facts: ModuleFacts, resolver: Resolver, options: Options) -> None:
+    def __init__(self, facts: ModuleFacts, resolver: Resolver, options: Options,
+                 server_name: bool = False) -> None:
         self.facts = facts
+        self.server_name = server_name  # the module configures SERVER_NAME
         self.resolver = resolver
         self.options = options
         self._lambdas = {id(fn.node): fn for fn in facts.functions if isinstance(fn.node, cst.Lambda)}
@@ -326,12 +330,15 @@ class WorkerAnalysis:
             found: dict[Need, tuple[int, Chain]] = {}
             for r in self.reach(fn):
                 use = self.context_use(r.ref)
-                if use is None or use.need in r.covered:
+                if use is None or self.satisfied(use, r.covered):
                     continue
                 if use.need not in found or r.order < found[use.need][0]:
-                    found[use.need] = (r.order, Chain(use, r.path))
+                    found[use.need] = (r.order, Chain(use, r.path, r.covered))
             self._needs[key] = {need: chain for need, (_, chain) in found.items()}
         return self._needs[key]
+
+    def satisfied(self, use: ContextUse, covered: frozenset[Need]) -> bool:
+        return satisfied(use.qualname, use.need, covered, self.server_name)
 
     def call_site(self, node: cst.CSTNode) -> Optional[CallSite]:
         if self._call_sites is None:

@@ -43,9 +43,12 @@ def plan_app_context(ctx: FixContext, site: SpawnSite) -> bool:
         needs = workers.needs(t.function)
         if Need.REQUEST in needs or not isinstance(t.function.node, cst.FunctionDef):
             return False
-        if any((u := workers.context_use(r.ref)) is not None and u.qualname == "flask.g"
-               for r in workers.reach(t.function)):
-            return False
+        for r in workers.reach(t.function):
+            use = workers.context_use(r.ref)
+            if use is not None and not workers.satisfied(use, frozenset({Need.APP})):
+                return False  # ``g`` (fresh in a new context) or url_for without SERVER_NAME
+            if use is not None and use.qualname == "flask.g":
+                return False
     if not ctx.plan.claim(site.node, *(t.function.node for t in needing)):
         return False
     app = _module_app(ctx)

@@ -22,8 +22,12 @@ class FixContext:
     parents: Parents
     findings: list[Finding]
     plan: EditPlan = field(default_factory=EditPlan)
-    notes: list[tuple[Finding, str]] = field(default_factory=list)
+    notes: list[tuple[str, int, str]] = field(default_factory=list)  # (code, line, what was done)
     unused_imports: set[tuple[str, str]] = field(default_factory=set)
+    # functions a hoist changed, by qualified path, with the finding that started it: they
+    # survive the round's re-parse, so the next round can finish what this one started
+    dirty: dict[str, tuple[str, int]] = field(default_factory=dict)
+    cause: tuple[str, int] = ("", 0)  # the finding being fixed, for edits a later round makes
 
     # --- bookkeeping --------------------------------------------------------------------
 
@@ -34,7 +38,36 @@ class FixContext:
         findings = ([site_or_finding] if isinstance(site_or_finding, Finding)
                     else self.site_findings(site_or_finding))
         for f in findings:
-            self.notes.append((f, description))
+            self.notes.append((f.code, f.line, description))
+        if not findings and self.cause[0]:
+            self.notes.append((*self.cause, description))
+
+    @staticmethod
+    def qualpath(fn: FunctionInfo) -> str:
+        parts = [fn.name]
+        scope = fn.parent
+        while scope is not None:
+            if scope.function is not None:
+                parts.append(scope.function.name)
+            elif scope.cls is not None:
+                parts.append(scope.cls.name)
+            scope = scope.parent
+        return ".".join(reversed(parts))
+
+    def edited(self, fn: FunctionInfo) -> None:
+        self.dirty[self.qualpath(fn)] = self.cause
+
+    def dirty_cause(self, site: SpawnSite, dirty: dict[str, tuple[str, int]]) -> Optional[tuple[str, int]]:
+        """The finding behind an earlier round's change to code a copied worker of ``site`` runs."""
+        for target in site.targets:
+            if not target.copied:
+                continue
+            paths = [self.qualpath(target.function)]
+            paths += [self.qualpath(fn) for r in self.analysis.workers.reach(target.function) for fn in r.path]
+            for path in paths:
+                if path in dirty:
+                    return dirty[path]
+        return None
 
     def spawner_has_context(self, site: SpawnSite) -> bool:
         """The spawning code runs in a request: it is a function that no plain worker runs."""
@@ -83,15 +116,4 @@ class FixContext:
                 continue
             copier = self.homemade_copier(expr, fn.parent)
             if copier is not None:
-                self.plan.replace[id(decorator)] = None
-                self._remove_if_unused(copier)
-
-    def _remove_if_unused(self, copier: FunctionInfo) -> None:
-        refs = [*self.analysis.facts.module_refs, *(r for f in self.analysis.functions for r in f.refs)]
-        users = [r for r in refs if r.name == copier.name and not r.attrs
-                 and any(b.function is copier for b in self.analysis.resolver.lookup(r.scope, r.name) or [])]
-        # remove the copier once every use of it is a decorator this plan drops
-        if all(self.plan.replace.get(id(self.parents.of(r.node)), 1) is None for r in users):
-            statement = self.parents.statement_of(copier.node)
-            if statement is not None:
-                self.plan.remove_statements.add(id(statement))
+                self.plan.replace[id(decorator)] = None  # the function itself stays: others may import it

@@ -28,20 +28,28 @@ from .hoist import Hoister
 from .proxies import unwrap_proxy
 from .streams import wrap_stream
 
-MAX_ROUNDS = 4
+MAX_ROUNDS = 8  # a hoist moves one call level per round
 SITE_CODES = frozenset({"FCX100", "FCX101", "FCX201", "FCX202", "FCX203"})
 STRATEGIES = frozenset({"hoist", "copy", "app-context", "stream", "proxy"})
 
 
-def _plan_round(ctx: FixContext, strategies: frozenset[str]) -> None:
+def _plan_round(ctx: FixContext, strategies: frozenset[str], dirty: dict[str, tuple[str, int]]) -> None:
     hoister = Hoister(ctx)
     sites = []
     for f in ctx.findings:
         if f.code in SITE_CODES and f.detail[0] not in sites:
             sites.append(f.detail[0])
+    if "hoist" in strategies:  # copied workers an earlier round changed: finish their hoist
+        for site in ctx.analysis.spawn_sites:
+            cause = None if site in sites else ctx.dirty_cause(site, dirty)
+            if cause is not None:
+                ctx.cause = cause
+                hoister.plan(site)
     copy = (lambda site: plan_copy(ctx, site)) if "copy" in strategies else (lambda site: False)
     app = (lambda site: plan_app_context(ctx, site)) if "app-context" in strategies else (lambda site: False)
     for site in sites:
+        first = ctx.site_findings(site)[0]
+        ctx.cause = (first.code, first.line)
         codes = {f.code for f in ctx.site_findings(site)}
         if "hoist" in strategies and hoister.plan(site):
             continue
@@ -75,20 +83,22 @@ def fix_module_source(source: str, options: Options, keep: Callable[[Finding], b
         return FixResult(source)
     current = source
     applied: list[AppliedFix] = []
+    dirty: dict[str, tuple[str, int]] = {}
     for _ in range(MAX_ROUNDS):
         module = cst.parse_module(current)
-        analysis = ModuleAnalysis(module, options)
+        analysis = ModuleAnalysis(module, options, current)
         findings = [f for f in run_rules(analysis) if keep(f)]
-        if not findings:
+        if not findings and not dirty:
             break
         ctx = FixContext(analysis, parents_of(module), findings)
-        _plan_round(ctx, strategies)
+        _plan_round(ctx, strategies, dirty)
         if ctx.plan.empty():
             break
         new = apply(module, ctx.plan, ctx.unused_imports).code
         if new == current or not _parses(new):
             break
-        applied += [AppliedFix(f.code, f.line, text) for f, text in ctx.notes]
+        applied += [AppliedFix(code, line, text) for code, line, text in ctx.notes]
         current = new
+        dirty = ctx.dirty
     remaining = [f for f in check_source(current, options) if keep(f)]
     return FixResult(current, applied, remaining)

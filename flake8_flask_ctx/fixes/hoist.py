@@ -108,6 +108,12 @@ class Hoister:
             node = parent
         elif use.member is None:
             return None  # the proxy object itself
+        else:
+            parent = self.parents.of(node)
+            if isinstance(parent, cst.Call) and parent.func is node:  # ``session.get(...)``
+                if not self._pure_call(parent, r.ref.scope):
+                    return None  # never hoist a bound method whose call has effects
+                node = parent
         if not self._free(node, r, fn):
             return None
         best = node
@@ -139,25 +145,25 @@ class Hoister:
 
     # --- planning ---------------------------------------------------------------------
 
-    def uses(self, target: Target) -> Optional[list[Reached]]:
-        """The context uses the worker relies on, or None when one of them cannot move."""
-        found = []
-        for r in self.analysis.workers.reach(target.function):
-            use = self.analysis.workers.context_use(r.ref)
-            if use is None or use.need in r.covered:
-                continue
-            if len(r.path) != 1:
-                return None  # read through a helper that others may call
-            found.append(r)
-        return found
+    def uses(self, target: Target) -> list[Reached]:
+        """The context uses the worker relies on (a copy's own context does not count)."""
+        workers = self.analysis.workers
+        return [r for r in workers.reach(target.function)
+                if (use := workers.context_use(r.ref)) is not None and not workers.satisfied(use, r.covered)]
 
     def plan(self, site: SpawnSite) -> bool:
-        """Plan the hoist for every target of ``site``; False (nothing planned) if one can't."""
+        """Plan the hoist for every target of ``site``; False (nothing planned) if one can't.
+
+        Reads inside same-module helpers move one call level up per round (a new parameter
+        of the helper, passed by its only caller); reads in the worker itself move to the
+        spawn site once no helper is left in between.
+        """
+        all_uses = [(t, self.uses(t)) for t in site.targets]
+        deep = [r for _, uses in all_uses for r in uses if len(r.path) > 1]
+        if deep:
+            return self._plan_helper_steps(site, deep)
         jobs = []
-        for target in site.targets:
-            uses = self.uses(target)
-            if uses is None:
-                return False
+        for target, uses in all_uses:
             items = []
             for r in uses:
                 expr = self.expression(r, target.function)
@@ -182,9 +188,72 @@ class Hoister:
         for edit in edits:
             edit()
         for target, exprs in jobs:
+            self.ctx.edited(target.function)
             if target.copied:
                 self.ctx.drop_copy(site, target)
+        if site.owner is not None:
+            self.ctx.edited(site.owner)
         return True
+
+    # --- through helpers ----------------------------------------------------------------
+
+    def _plan_helper_steps(self, site: SpawnSite, deep: list[Reached]) -> bool:
+        by_helper: dict[int, tuple[FunctionInfo, FunctionInfo, list[cst.BaseExpression]]] = {}
+        for r in deep:
+            helper, caller = r.path[-1], r.path[-2]
+            expr = self.expression(r, helper)
+            if expr is None or helper.cls is not None or not isinstance(helper.node, cst.FunctionDef):
+                return False
+            entry = by_helper.setdefault(id(helper), (helper, caller, []))
+            if entry[1] is not caller:
+                return False
+            entry[2].append(expr)
+        edits = []
+        for helper, caller, exprs in by_helper.values():
+            edit = self._into_caller(site, helper, caller, exprs)
+            if edit is None:
+                return False
+            edits.append(edit)
+        if not self.ctx.plan.claim(*(h.node for h, _, _ in by_helper.values())):
+            return False
+        for edit in edits:
+            edit()
+        return True
+
+    def _into_caller(self, site: SpawnSite, helper: FunctionInfo, caller: FunctionInfo,
+                     exprs: list[cst.BaseExpression]):
+        """The helper takes the values as parameters; its only caller evaluates them."""
+        node = helper.node
+        assert isinstance(node, cst.FunctionDef)
+        calls = [c for c in caller.calls
+                 if self.analysis.resolver.function_of(c.node.func, c.scope, caller) is helper]
+        if len(calls) != 1 or self._references(helper) != 1 or node.params.star_kwarg is not None:
+            return None  # a helper others call would change for them too: copy instead
+        call = calls[0]
+        for expr in exprs:
+            names = _names_in(expr) or []
+            if any(_is_local(n, call.scope, caller) for n in names):
+                return None  # a name the caller rebinds would evaluate differently there
+        items = self._group(exprs, self._taken(helper.scope, caller.scope), helper, set(helper.params))
+        names = list(dict.fromkeys(i.name for i in items))
+        codes = {i.name: i.code for i in items}
+        keyword_only = any(p.default is not None for p in node.params.params) or node.params.star_arg \
+            not in (None, cst.MaybeSentinel.DEFAULT)
+
+        def edit() -> None:
+            params = [cst.Param(cst.Name(n)) for n in names]
+            if keyword_only:
+                self._add_keyword_only(node, params)
+            else:
+                self.ctx.plan.add_params[id(node)] = params
+            self.ctx.plan.add_args.setdefault(id(call.node), []).extend(
+                cst.Arg(cst.parse_expression(codes[n]), keyword=cst.Name(n), equal=_EQ) for n in names)
+            self._replace_reads(items, cst.Name)
+            self.ctx.edited(helper)
+            self.ctx.edited(caller)
+            self.ctx.note(site, f"moved {', '.join(names)} out of {helper.name}() into an argument "
+                                f"passed by {caller.name}()")
+        return edit
 
     def _absorbable(self, expr: cst.BaseExpression, fn: FunctionInfo,
                     outer_taken: set[str]) -> Optional[tuple[str, cst.BaseStatement]]:

@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Iterator, Optional
 
 from ..analysis import ModuleAnalysis
-from ..analysis.knowledge import Need
+from ..analysis.knowledge import NEEDS_REQUEST_FOR_URLS, Need
 from ..analysis.workers import Chain, SpawnSite
-from ..codes import AP, RQ, message
+from ..codes import AP, APP_FIX, RQ, SN2, URL_FIX, message
 from ..findings import Finding
 
 _CODE = {Need.REQUEST: "FCX100", Need.APP: "FCX101"}
@@ -33,6 +33,14 @@ def _worker_text(site: SpawnSite, chain: Chain) -> str:
     return f"worker {chain.describe()}"
 
 
+def _app_fields(chain: Chain) -> dict[str, str]:
+    """url_for under a bare app context fails differently (flask-runtime.md §3 case 9)."""
+    urls = chain.use.qualname in NEEDS_REQUEST_FOR_URLS
+    if urls and Need.APP in chain.covered:
+        return {"where": "under an app context but no request", "error": SN2, "fix": URL_FIX}
+    return {"where": "with no app context", "error": AP, "fix": URL_FIX if urls else APP_FIX}
+
+
 def check(analysis: ModuleAnalysis) -> Iterator[Finding]:
     for site in analysis.spawn_sites:
         for need in (Need.REQUEST, Need.APP):
@@ -41,8 +49,11 @@ def check(analysis: ModuleAnalysis) -> Iterator[Finding]:
                 continue
             code = _CODE[need]
             line, col = analysis.position(site.node)
+            fields = {}
+            if code == "FCX101":
+                fields = _app_fields(chain)
             text = message(code, worker=_worker_text(site, chain), what=chain.use.written,
-                           line=analysis.line(chain.use.ref.node))
+                           line=analysis.line(chain.use.ref.node), **fields)
             yield Finding(code, line, col, text, site.node, detail=(site, chain))
         if any(t.copied for t in site.targets):
             continue

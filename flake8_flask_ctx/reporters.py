@@ -1,0 +1,166 @@
+"""Output formats for ``flask-ctx check``: for people, for scripts and for CI.
+
+- ``text``: ``path:line:col: CODE message``, flake8's default, so editors and problem
+  matchers that read flake8 read us;
+- ``json``: a list of ``{path, line, column, code, message}`` (column 1-based, as printed);
+- ``sarif``: SARIF 2.1.0 for GitHub code scanning and other SARIF viewers, with the rule
+  table from ``codes.CODES`` so every result links to its rule's help;
+- ``github``: workflow commands, so a plain ``run:`` step annotates the pull request.
+
+Each reporter takes the results of the whole run and returns the text to print; files
+that could not be checked are reported on stderr by the caller, and also inside the report
+where the format has a place for them (SARIF notifications, GitHub annotations).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Callable, Optional, Sequence
+from urllib.parse import quote
+
+from . import __version__
+from .codes import CODES
+from .runner import FileResult, Reported
+
+TOOL_NAME = "flake8-flask-ctx"
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+SRCROOT = "%SRCROOT%"
+
+# A code whose failure depends on timing or on the Flask version is a warning; the rest
+# fail every time the code runs.
+WARNING_CODES = frozenset({"FCX203", "FCX300"})
+
+
+def level(code: str) -> str:
+    return "warning" if code in WARNING_CODES else "error"
+
+
+def _findings(results: Sequence[FileResult]) -> list[Reported]:
+    return [finding for result in results for finding in result.findings]
+
+
+def _text_only(finding: Reported) -> str:
+    """The message without the leading code, for formats that carry the code separately."""
+    prefix = finding.code + " "
+    return finding.message[len(prefix):] if finding.message.startswith(prefix) else finding.message
+
+
+def render_text(results: Sequence[FileResult]) -> str:
+    return "".join(f"{f.path}:{f.line}:{f.col + 1}: {f.message}\n" for f in _findings(results))
+
+
+def render_json(results: Sequence[FileResult]) -> str:
+    items = [{"path": f.path, "line": f.line, "column": f.col + 1, "code": f.code,
+              "message": _text_only(f)} for f in _findings(results)]
+    return json.dumps(items, indent=2) + "\n"
+
+
+# --- SARIF --------------------------------------------------------------------------
+
+def _rule_name(title: str) -> str:
+    """SARIF's ``name`` is an identifier-like label: the title in PascalCase."""
+    return "".join(word[:1].upper() + word[1:] for word in re.split(r"[^A-Za-z0-9]+", title))
+
+
+def _rule(code: str) -> dict:
+    spec = CODES[code]
+    pattern = re.sub(r"\{(\w+)\}", r"<\1>", spec.template)  # the message, with its blanks
+    return {
+        "id": code,
+        "name": _rule_name(spec.title),
+        "shortDescription": {"text": spec.title},
+        "fullDescription": {"text": f"{spec.title[:1].upper()}{spec.title[1:]}."},
+        "help": {"text": f"{code} {pattern}"},
+        "defaultConfiguration": {"level": level(code)},
+    }
+
+
+def _artifact(path: str, root: Path) -> dict:
+    """A URI relative to ``%SRCROOT%`` (the working directory) when the file is under it."""
+    absolute = Path(os.path.abspath(path))
+    try:
+        relative = absolute.relative_to(root)
+    except ValueError:
+        return {"uri": absolute.as_uri()}
+    return {"uri": quote(relative.as_posix()), "uriBaseId": SRCROOT}
+
+
+def render_sarif(results: Sequence[FileResult], root: Optional[Path] = None) -> str:
+    root = Path(os.path.abspath(root or os.getcwd()))
+    rule_ids = list(CODES)
+    index = {code: number for number, code in enumerate(rule_ids)}
+    sarif_results = [{
+        "ruleId": f.code,
+        "ruleIndex": index[f.code],
+        "level": level(f.code),
+        "message": {"text": _text_only(f)},
+        "locations": [{"physicalLocation": {
+            "artifactLocation": _artifact(f.path, root),
+            "region": {"startLine": f.line, "startColumn": f.col + 1},
+        }}],
+    } for f in _findings(results) if f.code in CODES]
+    notifications = [{
+        "level": "error",
+        "message": {"text": r.error},
+        "locations": [{"physicalLocation": {"artifactLocation": _artifact(r.path, root)}}],
+    } for r in results if r.error]
+    log = {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": TOOL_NAME, "version": __version__,
+                                "semanticVersion": __version__,
+                                "rules": [_rule(code) for code in rule_ids]}},
+            "originalUriBaseIds": {SRCROOT: {"uri": root.as_uri().rstrip("/") + "/"}},
+            "columnKind": "unicodeCodePoints",  # libcst and flake8 count characters
+            "invocations": [{"executionSuccessful": not notifications,
+                             "toolExecutionNotifications": notifications}],
+            "results": sarif_results,
+        }],
+    }
+    return json.dumps(log, indent=2) + "\n"
+
+
+# --- GitHub workflow commands -------------------------------------------------------
+
+def escape_data(value: str) -> str:
+    """GitHub's escaping for a command's message (after ``::``)."""
+    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(value: str) -> str:
+    """GitHub's escaping for a property value (``file=``, ``title=``...)."""
+    return escape_data(value).replace(":", "%3A").replace(",", "%2C")
+
+
+def _workflow_path(path: str) -> str:
+    """Annotations need the path from the repository root: the working directory in CI."""
+    try:
+        relative = os.path.relpath(os.path.abspath(path))
+    except ValueError:  # another drive (Windows)
+        return path
+    return relative.replace(os.sep, "/") if not relative.startswith("..") else path
+
+
+def render_github(results: Sequence[FileResult]) -> str:
+    lines = []
+    for f in _findings(results):
+        props = (f"file={escape_property(_workflow_path(f.path))},line={f.line},"
+                 f"col={f.col + 1},title={escape_property(f.code)}")
+        lines.append(f"::{level(f.code)} {props}::{escape_data(_text_only(f))}\n")
+    for r in results:
+        if r.error:
+            props = f"file={escape_property(_workflow_path(r.path))},title=flask-ctx"
+            lines.append(f"::error {props}::{escape_data(r.error)}\n")
+    return "".join(lines)
+
+
+FORMATS: dict[str, Callable[[Sequence[FileResult]], str]] = {
+    "text": render_text,
+    "json": render_json,
+    "sarif": render_sarif,
+    "github": render_github,
+}
