@@ -81,14 +81,3 @@ class Options:
     def is_app_bound(self, *names: str) -> bool:
         return _matches(self.app_bound_names, *names)
 
-    def spawner_patterns(self) -> tuple[str, ...]:
-        return self.extra_spawners
-
-    def prefilter_words(self) -> tuple[str, ...]:
-        """Literal words whose presence can make a file relevant through these options."""
-        words = []
-        for pattern in (*self.extra_spawners, *self.context_wrappers, *self.app_bound_names):
-            parts = [p for p in pattern.split(":")[0].replace("*", ".").split(".") if p]
-            if parts:
-                words.append(parts[-1])
-        return tuple(words)

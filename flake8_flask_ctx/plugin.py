@@ -1,7 +1,9 @@
 """The flake8 front end: options in, findings out, never an exception.
 
 flake8 hands us the file's ``lines`` (already decoded, with any BOM stripped), so the
-plugin never rereads the file; ``# noqa`` is applied by flake8 itself.
+plugin never rereads the file; ``# noqa`` is applied by flake8 itself. libcst and the
+analysis are imported only when a file passes the prefilter: a flake8 run over code
+without Flask thread code never pays for them.
 """
 
 from __future__ import annotations
@@ -11,8 +13,8 @@ import logging
 from typing import Any, Iterator
 
 from . import __version__
-from .engine import check_source
 from .options import OPTION_SPECS, Options
+from .prefilter import may_have_findings
 
 LOG = logging.getLogger(__name__)
 
@@ -48,8 +50,13 @@ class FlaskCtxChecker:
         cls.options = Options.from_mapping(values)
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
+        source = "".join(self.lines)
+        if not may_have_findings(source, self.options):
+            return
         try:
-            findings = check_source("".join(self.lines), self.options)
+            from .engine import check_source
+
+            findings = check_source(source, self.options)
         except Exception as exc:  # noqa: BLE001 - flake8 must never see our exceptions
             # libcst rejects some files ast accepts (and flake8 reports real syntax errors
             # itself as E999): no finding, no traceback.

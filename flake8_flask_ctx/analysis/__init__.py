@@ -1,8 +1,8 @@
 """Facts about one module, computed once and shared by every rule and fix.
 
 ``analyze()`` parses with libcst, collects scopes/bindings/loads/calls in one traversal
-and resolves them lazily. Positions cost a full code-generation pass, so they are
-computed on the first ``position()`` call only, i.e. only for modules with a finding.
+and resolves them lazily. Positions cost a code-generation pass, so they are computed on
+the first ``position()`` call only, i.e. only for modules with a finding.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from functools import cached_property
 from typing import Optional
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from ..options import Options
 from .collector import collect
 from .model import FunctionInfo, ModuleFacts
+from .positions import Positions
 from .resolve import Resolver
 from .workers import SpawnSite, WorkerAnalysis
 
@@ -34,7 +34,7 @@ class ModuleAnalysis:
         # url_for works in a bare app context only when SERVER_NAME is set (runtime facts §3 case 9)
         server_name = _SETS_SERVER_NAME.search(source or module.code) is not None
         self.workers = WorkerAnalysis(self.facts, self.resolver, self.options, server_name)
-        self._positions: Optional[dict] = None
+        self._positions: Optional[Positions] = None
 
     @cached_property
     def spawn_sites(self) -> list[SpawnSite]:
@@ -47,10 +47,8 @@ class ModuleAnalysis:
     def position(self, node: cst.CSTNode) -> tuple[int, int]:
         """(line, column) of ``node``: 1-based line, 0-based column, as flake8 wants."""
         if self._positions is None:
-            wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
-            self._positions = wrapper.resolve(PositionProvider)
-        start = self._positions[node].start
-        return start.line, start.column
+            self._positions = Positions(self.module)
+        return self._positions.start(node)
 
     def line(self, node: cst.CSTNode) -> int:
         return self.position(node)[0]

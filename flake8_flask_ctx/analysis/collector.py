@@ -1,8 +1,13 @@
-"""One libcst traversal that records scopes, bindings, name loads and calls.
+"""One traversal of the libcst tree that records scopes, bindings, name loads and calls.
 
-It uses no libcst metadata provider: scope and qualified-name providers cost 30-50x an
-``ast.parse`` (design.md, Speed), while this visitor only appends to lists. What a
-name means is decided afterwards by ``resolve.py``, over the collected facts.
+It uses no libcst metadata provider (scope and qualified-name providers cost 30-50x an
+``ast.parse``; design.md, Speed) and not even libcst's visitor: dispatching
+``visit_<Node>``/``visit_<Node>_<field>`` hooks for every node and every whitespace
+token costs ~7x an ``ast.parse`` on its own. This walker follows only the fields that
+hold code (not whitespace, commas or parentheses) and handles the node types it cares
+about explicitly, which also makes the scoping order plain to read: decorators and
+defaults belong to the enclosing scope, bodies to the new one. What a name means is
+decided afterwards by ``resolve.py``, over the collected facts.
 """
 
 from __future__ import annotations
@@ -86,31 +91,81 @@ def _leaves_block(body: cst.BaseSuite) -> bool:
     return False
 
 
-class Collector(cst.CSTVisitor):
+_SKIPPED_FIELDS = frozenset({
+    "lpar", "rpar", "comma", "semicolon", "leading_lines", "lines_after_decorators", "header",
+    "footer", "newline", "trailing_whitespace", "colon", "dot", "equal", "lbracket", "rbracket",
+    "lbrace", "rbrace", "first_line", "asynchronous", "default_indent", "default_newline",
+    "encoding", "has_trailing_newline", "indent", "operator", "star", "semicolon",
+})
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _code_fields(node_type: type) -> tuple[str, ...]:
+    """The fields of a node type that can hold code (cached per type)."""
+    fields = _FIELDS.get(node_type)
+    if fields is None:
+        fields = _FIELDS[node_type] = tuple(
+            name for name in node_type.__dataclass_fields__
+            if name not in _SKIPPED_FIELDS and not name.startswith("whitespace"))
+    return fields
+
+
+class Collector:
     def __init__(self, pushes_context: "callable[[str], bool]" = lambda name: False) -> None:
-        super().__init__()
         self._is_wrapper = pushes_context
         self.module_scope: Optional[Scope] = None
-        self.scope: Scope  # set in visit_Module
+        self.scope: Scope  # set in collect()
         self.function: Optional[FunctionInfo] = None
         self.functions: list[FunctionInfo] = []
         self.classes: list[ClassInfo] = []
         self.module_refs: list[Ref] = []
         self.module_calls: list[CallSite] = []
+        self.scopes: list[Scope] = []
         self._order = 0
-        self._covered: list[frozenset[Need]] = [_NONE]
-        self._block_cov: list[set[Need]] = [set()]
-        self._loops: list[int] = [0]
+        self._covered: list[frozenset[Need]] = [_NONE]  # with-blocks and if-guards around here
+        self._block_cov: list[set[Need]] = [set()]  # early-return guards, per block
+        self._loops: list[int] = [0]  # loop depth, per function
         self._skip: set[int] = set()  # ids of Name nodes that are not loads
-        self._pending: dict[int, tuple[Scope, Optional[FunctionInfo]]] = {}
-        self._saved_cov: list[tuple[list[frozenset[Need]], list[set[Need]]]] = []
-        self._saved_function: list[Optional[FunctionInfo]] = []
-        self._with_cov: dict[int, frozenset[Need]] = {}
-        self._if_guard: dict[int, tuple[frozenset[Need], bool]] = {}
-        self._guard_after: dict[int, frozenset[Need]] = {}
         self._stores: set[int] = set()  # ids of Attribute/Name nodes that are written to
         self._call_use: dict[int, dict[str, object]] = {}  # how a call's result is used
-        self.scopes: list[Scope] = []
+        self._handlers = {
+            cst.FunctionDef: self._function_def, cst.Lambda: self._lambda, cst.ClassDef: self._class_def,
+            cst.ListComp: self._comprehension, cst.SetComp: self._comprehension,
+            cst.DictComp: self._comprehension, cst.GeneratorExp: self._comprehension,
+            cst.CompFor: self._comp_for, cst.Import: self._import, cst.ImportFrom: self._import_from,
+            cst.Global: self._global, cst.Nonlocal: self._nonlocal, cst.Assign: self._assign,
+            cst.AnnAssign: self._ann_assign, cst.AugAssign: self._aug_assign, cst.Del: self._del,
+            cst.NamedExpr: self._named_expr, cst.For: self._for, cst.While: self._while,
+            cst.ExceptHandler: self._except_handler, cst.MatchAs: self._match_as,
+            cst.MatchStar: self._match_star, cst.MatchMapping: self._match_mapping, cst.Arg: self._arg,
+            cst.With: self._with, cst.If: self._if, cst.IndentedBlock: self._indented_block,
+            cst.Attribute: self._attribute, cst.Name: self._name, cst.Call: self._call,
+            cst.Yield: self._yield, cst.Await: self._await, cst.Return: self._return,
+            cst.Param: self._param,
+        }
+
+    # --- the walk -------------------------------------------------------------------
+
+    def walk(self, node: Optional[cst.CSTNode]) -> None:
+        if node is None:
+            return
+        handler = self._handlers.get(type(node))
+        if handler is None or handler(node):
+            self.walk_children(node)
+
+    def walk_children(self, node: cst.CSTNode) -> None:
+        for name in _code_fields(type(node)):
+            value = getattr(node, name)
+            if isinstance(value, cst.CSTNode):
+                self.walk(value)
+            elif type(value) in (list, tuple):
+                for item in value:
+                    if isinstance(item, cst.CSTNode):
+                        self.walk(item)
+
+    def walk_all(self, nodes) -> None:
+        for node in nodes:
+            self.walk(node)
 
     # --- helpers ------------------------------------------------------------------
 
@@ -126,14 +181,16 @@ class Collector(cst.CSTVisitor):
             cov |= c
         return frozenset(cov)
 
-    def _binding_scope(self, name: str) -> Scope:
-        scope = self.scope
-        if name in scope.globals and self.module_scope is not None:
-            return self.module_scope
+    def _new_scope(self, kind: ScopeKind, node: cst.CSTNode, parent: Optional[Scope], **kw) -> Scope:
+        scope = Scope(kind, node, parent, **kw)
+        self.scopes.append(scope)
         return scope
 
     def _bind(self, name: str, binding: Binding) -> None:
-        self._binding_scope(name).bind(name, binding)
+        scope = self.scope
+        if name in scope.globals and self.module_scope is not None:
+            scope = self.module_scope
+        scope.bind(name, binding)
 
     def _bind_target(self, target: cst.BaseExpression, kind: BindingKind,
                      value: Optional[cst.BaseExpression] = None) -> None:
@@ -170,18 +227,42 @@ class Collector(cst.CSTVisitor):
         if isinstance(expr, cst.Call):
             self._call_use.setdefault(id(expr), {}).update(use)
 
-    def _new_scope(self, kind: ScopeKind, node: cst.CSTNode, parent: Optional[Scope], **kw) -> Scope:
-        scope = Scope(kind, node, parent, **kw)
-        self.scopes.append(scope)
-        return scope
+    def _enclosing_function(self, scope: Optional[Scope]) -> Optional[FunctionInfo]:
+        while scope is not None:
+            if scope.function is not None:
+                return scope.function
+            if scope.kind in (ScopeKind.MODULE, ScopeKind.CLASS):
+                return None
+            scope = scope.parent
+        return None
 
-    # --- module, functions, classes -------------------------------------------------
+    def _run_body(self, scope: Scope, function: Optional[FunctionInfo], body: cst.CSTNode) -> None:
+        """Walk a body that runs later, in its own scope, outside the definer's guards."""
+        saved = (self.scope, self.function, self._covered, self._block_cov)
+        self.scope, self.function = scope, function
+        self._covered, self._block_cov = [_NONE], [set()]
+        self._loops.append(0)
+        self.walk(body)
+        self._loops.pop()
+        self.scope, self.function, self._covered, self._block_cov = saved
 
-    def visit_Module(self, node: cst.Module) -> None:
-        self.module_scope = self.scope = self._new_scope(ScopeKind.MODULE, node, None)
+    # --- functions, classes, comprehensions -------------------------------------------
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._skip.add(id(node.name))
+    def _bind_params(self, params: cst.Parameters, info: FunctionInfo) -> None:
+        all_params = [*params.posonly_params, *params.params, *params.kwonly_params]
+        for extra in (params.star_arg, params.star_kwarg):
+            if isinstance(extra, cst.Param):
+                all_params.append(extra)
+        for p in all_params:
+            info.params.append(p.name.value)
+            info.scope.bind(p.name.value, Binding(BindingKind.PARAM, p))
+
+    def _param(self, node: cst.Param) -> bool:
+        self.walk(node.annotation)  # defaults and annotations run where the function is defined
+        self.walk(node.default)
+        return False
+
+    def _function_def(self, node: cst.FunctionDef) -> bool:
         parent = self.scope
         fn_scope = self._new_scope(ScopeKind.FUNCTION, node, parent)
         cls = parent.cls if parent.kind is ScopeKind.CLASS else None
@@ -194,106 +275,53 @@ class Collector(cst.CSTVisitor):
         if cls is not None:
             cls.methods.setdefault(node.name.value, info)
         self.functions.append(info)
-        self._pending[id(node)] = (fn_scope, info)
+        self.walk_all(node.decorators)
+        self.walk(node.params)
+        self.walk(node.returns)
+        self._run_body(fn_scope, info, node.body)
+        return False
 
-    def _bind_params(self, params: cst.Parameters, info: FunctionInfo) -> None:
-        all_params = [*params.posonly_params, *params.params, *params.kwonly_params]
-        for extra in (params.star_arg, params.star_kwarg):
-            if isinstance(extra, cst.Param):
-                all_params.append(extra)
-        for p in all_params:
-            self._skip.add(id(p.name))
-            info.params.append(p.name.value)
-            info.scope.bind(p.name.value, Binding(BindingKind.PARAM, p))
-
-    def _enter_body(self, node: cst.CSTNode) -> None:
-        scope, info = self._pending[id(node)]
-        self.scope = scope
-        self.function = info if info is not None else self.function
-        self._loops.append(0)
-        # a body runs later, not inside the with-blocks or guards around its definition
-        self._saved_cov.append((self._covered, self._block_cov))
-        self._covered, self._block_cov = [_NONE], [set()]
-
-    def _leave_body(self, node: cst.CSTNode, previous_function: Optional[FunctionInfo]) -> None:
-        scope, _ = self._pending.pop(id(node))
-        self._covered, self._block_cov = self._saved_cov.pop()
-        self._loops.pop()
-        self.scope = scope.parent  # type: ignore[assignment]
-        self.function = previous_function
-
-    def _enclosing_function(self, scope: Scope) -> Optional[FunctionInfo]:
-        s: Optional[Scope] = scope
-        while s is not None:
-            if s.function is not None:
-                return s.function
-            if s.kind in (ScopeKind.MODULE, ScopeKind.CLASS):
-                return None
-            s = s.parent
-        return None
-
-    def visit_FunctionDef_body(self, node: cst.FunctionDef) -> None:
-        self._enter_body(node)
-
-    def leave_FunctionDef_body(self, node: cst.FunctionDef) -> None:
-        scope, _ = self._pending[id(node)]
-        self._leave_body(node, self._enclosing_function(scope.parent))  # type: ignore[arg-type]
-
-    def visit_Lambda(self, node: cst.Lambda) -> None:
+    def _lambda(self, node: cst.Lambda) -> bool:
         parent = self.scope
         scope = self._new_scope(ScopeKind.LAMBDA, node, parent)
         info = FunctionInfo(node, "<lambda>", scope, parent)
         scope.function = info
         self._bind_params(node.params, info)
         self.functions.append(info)
-        self._pending[id(node)] = (scope, info)
+        self.walk(node.params)
+        self._run_body(scope, info, node.body)
+        return False
 
-    def visit_Lambda_body(self, node: cst.Lambda) -> None:
-        self._enter_body(node)
-
-    def leave_Lambda_body(self, node: cst.Lambda) -> None:
-        scope, _ = self._pending[id(node)]
-        self._leave_body(node, self._enclosing_function(scope.parent))  # type: ignore[arg-type]
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self._skip.add(id(node.name))
+    def _class_def(self, node: cst.ClassDef) -> bool:
         parent = self.scope
         info = ClassInfo(node, node.name.value, parent, bases=[a.value for a in node.bases])
         scope = self._new_scope(ScopeKind.CLASS, node, parent, cls=info)
         self._bind(node.name.value, Binding(BindingKind.CLASS, node, cls=info))
         self.classes.append(info)
-        self._pending[id(node)] = (scope, None)
+        self.walk_all(node.decorators)
+        self.walk_all(node.bases)
+        self.walk_all(node.keywords)
+        saved = (self.scope, self.function)
+        self.scope, self.function = scope, None  # a class body runs at definition, like module code
+        self.walk(node.body)
+        self.scope, self.function = saved
+        return False
 
-    def visit_ClassDef_body(self, node: cst.ClassDef) -> None:
-        scope, _ = self._pending[id(node)]
-        self.scope = scope
-        self._saved_function.append(self.function)
-        self.function = None  # class bodies run at definition time, like module code
-
-    def leave_ClassDef_body(self, node: cst.ClassDef) -> None:
-        scope, _ = self._pending.pop(id(node))
-        self.scope = scope.parent  # type: ignore[assignment]
-        self.function = self._saved_function.pop()
-
-    # --- comprehensions -------------------------------------------------------------
-
-    def _enter_comprehension(self, node: _Comprehension) -> None:
+    def _comprehension(self, node: cst.CSTNode) -> bool:
         self.scope = self._new_scope(ScopeKind.COMPREHENSION, node, self.scope)
         self._loops[-1] += 1
-
-    def _leave_comprehension(self, node: _Comprehension) -> None:
-        self.scope = self.scope.parent  # type: ignore[assignment]
+        self.walk_children(node)
         self._loops[-1] -= 1
+        self.scope = self.scope.parent  # type: ignore[assignment]
+        return False
 
-    visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _enter_comprehension  # type: ignore
-    leave_ListComp = leave_SetComp = leave_DictComp = leave_GeneratorExp = _leave_comprehension  # type: ignore
-
-    def visit_CompFor(self, node: cst.CompFor) -> None:
+    def _comp_for(self, node: cst.CompFor) -> bool:
         self._bind_target(node.target, BindingKind.OTHER)
+        return True
 
     # --- bindings -------------------------------------------------------------------
 
-    def visit_Import(self, node: cst.Import) -> bool:
+    def _import(self, node: cst.Import) -> bool:
         for alias in node.names:
             full = _import_qualname(alias.name)
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
@@ -303,7 +331,7 @@ class Collector(cst.CSTVisitor):
                 self._bind(top, Binding(BindingKind.IMPORT, alias, qualname=top))
         return False
 
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+    def _import_from(self, node: cst.ImportFrom) -> bool:
         module = _import_qualname(node.module) if node.module is not None else ""
         module = "." * len(node.relative) + module
         if isinstance(node.names, cst.ImportStar):
@@ -317,27 +345,33 @@ class Collector(cst.CSTVisitor):
             self._bind(local, Binding(BindingKind.IMPORT, alias, qualname=f"{module}{sep}{name}"))
         return False
 
-    def visit_Global(self, node: cst.Global) -> bool:
+    def _global(self, node: cst.Global) -> bool:
         self.scope.globals.update(n.name.value for n in node.names)
         return False
 
-    def visit_Nonlocal(self, node: cst.Nonlocal) -> bool:
+    def _nonlocal(self, node: cst.Nonlocal) -> bool:
         self.scope.nonlocals.update(n.name.value for n in node.names)
         return False
 
-    def visit_Assign(self, node: cst.Assign) -> None:
+    def _assign(self, node: cst.Assign) -> bool:
         for t in node.targets:
             self._bind_target(t.target, BindingKind.ASSIGN, node.value)
         if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
             self._mark_call(node.value, assigned_to=node.targets[0].target.value)
+        return True
 
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+    def _ann_assign(self, node: cst.AnnAssign) -> bool:
         if node.value is not None:
             self._bind_target(node.target, BindingKind.ASSIGN, node.value)
         elif isinstance(node.target, cst.Name):
             self._skip.add(id(node.target))
+        return True
 
-    def visit_Del(self, node: cst.Del) -> None:
+    def _aug_assign(self, node: cst.AugAssign) -> bool:
+        self._bind_target(node.target, BindingKind.OTHER)
+        return True
+
+    def _del(self, node: cst.Del) -> bool:
         targets = node.target.elements if isinstance(node.target, (cst.Tuple, cst.List)) else [node.target]
         for t in targets:
             target = t.value if isinstance(t, cst.BaseElement) else t
@@ -345,64 +379,63 @@ class Collector(cst.CSTVisitor):
                 self._stores.add(id(target.value))  # ``del session[k]`` writes the session
             elif isinstance(target, cst.Attribute):
                 self._stores.add(id(target))
+        return True
 
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        self._bind_target(node.target, BindingKind.OTHER)
-
-    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+    def _named_expr(self, node: cst.NamedExpr) -> bool:
         if isinstance(node.target, cst.Name):
             self._skip.add(id(node.target))
             scope = self.scope
             while scope.kind is ScopeKind.COMPREHENSION and scope.parent is not None:
                 scope = scope.parent
             scope.bind(node.target.value, Binding(BindingKind.ASSIGN, node, value=node.value))
+        return True
 
-    def visit_For(self, node: cst.For) -> None:
+    def _for(self, node: cst.For) -> bool:
         self._bind_target(node.target, BindingKind.OTHER)
         self._mark_call(node.iter, consumed=True)
-
-    def visit_Await(self, node: cst.Await) -> None:
-        self._mark_call(node.expression, awaited=True)
-
-    def visit_Return(self, node: cst.Return) -> None:
-        if self.function is not None:
-            self.function.returns.append(node)
-
-    def visit_For_body(self, node: cst.For) -> None:
+        self.walk(node.target)
+        self.walk(node.iter)
         self._loops[-1] += 1
-
-    def leave_For_body(self, node: cst.For) -> None:
+        self.walk(node.body)
         self._loops[-1] -= 1
+        self.walk(node.orelse)
+        return False
 
-    def visit_While_body(self, node: cst.While) -> None:
+    def _while(self, node: cst.While) -> bool:
+        self.walk(node.test)
         self._loops[-1] += 1
-
-    def leave_While_body(self, node: cst.While) -> None:
+        self.walk(node.body)
         self._loops[-1] -= 1
+        self.walk(node.orelse)
+        return False
 
-    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+    def _except_handler(self, node: cst.ExceptHandler) -> bool:
         if node.name is not None and isinstance(node.name.name, cst.Name):
             self._bind_target(node.name.name, BindingKind.OTHER)
+        return True
 
-    def visit_MatchAs(self, node: cst.MatchAs) -> None:
+    def _match_as(self, node: cst.MatchAs) -> bool:
         if node.name is not None:
             self._bind_target(node.name, BindingKind.OTHER)
+        return True
 
-    def visit_MatchStar(self, node: cst.MatchStar) -> None:
+    def _match_star(self, node: cst.MatchStar) -> bool:
         if node.name is not None:
             self._bind_target(node.name, BindingKind.OTHER)
+        return True
 
-    def visit_MatchMapping(self, node: cst.MatchMapping) -> None:
+    def _match_mapping(self, node: cst.MatchMapping) -> bool:
         if node.rest is not None:
             self._bind_target(node.rest, BindingKind.OTHER)
+        return True
 
-    def visit_Arg(self, node: cst.Arg) -> None:
-        if node.keyword is not None:
-            self._skip.add(id(node.keyword))
+    def _arg(self, node: cst.Arg) -> bool:
+        self.walk(node.value)  # not the keyword's name
+        return False
 
     # --- context coverage -----------------------------------------------------------
 
-    def visit_With(self, node: cst.With) -> None:
+    def _with(self, node: cst.With) -> bool:
         covered: set[Need] = set()
         for item in node.items:
             if item.asname is not None:
@@ -419,82 +452,77 @@ class Collector(cst.CSTVisitor):
                     covered |= _BOTH
                 elif method in PUSHES_APP:
                     covered |= _APP
-        self._with_cov[id(node)] = frozenset(covered)
-
-    def visit_With_body(self, node: cst.With) -> None:
-        self._covered.append(self._with_cov.pop(id(node)))
-
-    def leave_With_body(self, node: cst.With) -> None:
+            self.walk(item.item)  # evaluated before the block: not covered by it
+            if item.asname is not None:
+                self.walk(item.asname.name)
+        self._covered.append(frozenset(covered))
+        self.walk(node.body)
         self._covered.pop()
+        return False
 
-    def visit_If(self, node: cst.If) -> None:
+    def _if(self, node: cst.If) -> bool:
         covered, negated = guard_of(node.test)
-        if covered:
-            self._if_guard[id(node)] = (covered, negated)
-            if negated and _leaves_block(node.body):
-                self._guard_after[id(node)] = covered
-
-    def visit_If_body(self, node: cst.If) -> None:
-        guard = self._if_guard.get(id(node))
-        self._covered.append(guard[0] if guard and not guard[1] else _NONE)
-
-    def leave_If_body(self, node: cst.If) -> None:
+        self.walk(node.test)
+        self._covered.append(covered if covered and not negated else _NONE)
+        self.walk(node.body)
         self._covered.pop()
-
-    def visit_If_orelse(self, node: cst.If) -> None:
-        guard = self._if_guard.get(id(node))
-        self._covered.append(guard[0] if guard and guard[1] else _NONE)
-
-    def leave_If_orelse(self, node: cst.If) -> None:
+        self._covered.append(covered if covered and negated else _NONE)
+        self.walk(node.orelse)
         self._covered.pop()
+        if covered and negated and _leaves_block(node.body):
+            self._block_cov[-1] |= covered  # ``if not has_request_context(): return``
+        return False
 
-    def leave_If(self, original_node: cst.If) -> None:
-        self._if_guard.pop(id(original_node), None)
-        after = self._guard_after.pop(id(original_node), None)
-        if after:
-            self._block_cov[-1] |= after
-
-    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+    def _indented_block(self, node: cst.IndentedBlock) -> bool:
         self._block_cov.append(set())
-
-    def leave_IndentedBlock(self, original_node: cst.IndentedBlock) -> None:
+        self.walk_all(node.body)
         self._block_cov.pop()
+        return False
 
     # --- loads and calls ------------------------------------------------------------
 
-    def visit_Attribute(self, node: cst.Attribute) -> None:
-        self._skip.add(id(node.attr))
-        if id(node) in self._skip:
-            return
+    def _attribute(self, node: cst.Attribute) -> bool:
         attrs = []
         inner: cst.BaseExpression = node
         while isinstance(inner, cst.Attribute):
-            self._skip.add(id(inner))
-            self._skip.add(id(inner.attr))
             attrs.append(inner.attr.value)
             inner = inner.value
-        if isinstance(inner, cst.Name) and id(inner) not in self._skip:
-            self._skip.add(id(inner))
-            self._add_ref(Ref(inner.value, tuple(reversed(attrs)), node, self.scope,
-                              self._current_covered(), self._next(), store=id(node) in self._stores))
+        if isinstance(inner, cst.Name):
+            if id(inner) not in self._skip:
+                self._add_ref(Ref(inner.value, tuple(reversed(attrs)), node, self.scope,
+                                  self._current_covered(), self._next(), store=id(node) in self._stores))
+        else:
+            self.walk(inner)  # ``f().attr``: the call inside is code
+        return False
 
-    def visit_Name(self, node: cst.Name) -> None:
-        if id(node) in self._skip:
-            return
-        self._add_ref(Ref(node.value, (), node, self.scope, self._current_covered(), self._next(),
-                          store=id(node) in self._stores))
+    def _name(self, node: cst.Name) -> bool:
+        if id(node) not in self._skip:
+            self._add_ref(Ref(node.value, (), node, self.scope, self._current_covered(), self._next(),
+                              store=id(node) in self._stores))
+        return False
 
-    def visit_Call(self, node: cst.Call) -> None:
+    def _call(self, node: cst.Call) -> bool:
         for arg in node.args:
             self._mark_call(arg.value, consumed=True)
         use = self._call_use.pop(id(node), {})
         site = CallSite(node, self.scope, self._current_covered(), self._next(), self._loops[-1] > 0,
                         **use)  # type: ignore[arg-type]
         (self.function.calls if self.function else self.module_calls).append(site)
+        return True
 
-    def visit_Yield(self, node: cst.Yield) -> None:
+    def _yield(self, node: cst.Yield) -> bool:
         if self.function is not None:
             self.function.is_generator = True
+        return True
+
+    def _await(self, node: cst.Await) -> bool:
+        self._mark_call(node.expression, awaited=True)
+        return True
+
+    def _return(self, node: cst.Return) -> bool:
+        if self.function is not None:
+            self.function.returns.append(node)
+        return True
 
     def facts(self, module: cst.Module) -> ModuleFacts:
         assert self.module_scope is not None
@@ -504,5 +532,6 @@ class Collector(cst.CSTVisitor):
 
 def collect(module: cst.Module, pushes_context: "callable[[str], bool]" = lambda name: False) -> ModuleFacts:
     collector = Collector(pushes_context)
-    module.visit(collector)
+    collector.module_scope = collector.scope = collector._new_scope(ScopeKind.MODULE, module, None)
+    collector.walk_all(module.body)
     return collector.facts(module)
