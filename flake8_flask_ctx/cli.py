@@ -128,7 +128,10 @@ def _settings(args: argparse.Namespace) -> Settings:
     values: dict = load_config(config_path) if config_path else {}
     for key in ("select", "ignore"):
         if key in values:
-            values[key] = _prefixes(",".join(values[key]))
+            try:
+                values[key] = _prefixes(",".join(values[key]))
+            except argparse.ArgumentTypeError as exc:
+                raise ConfigError(f"{config_path}: {key}: {exc}") from None
     for spec in OPTION_SPECS:
         flag = getattr(args, spec.name.replace("-", "_"))
         if flag is not None:
@@ -187,7 +190,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return EXIT_ERROR
     try:
         settings = _settings(args)
-    except (ConfigError, argparse.ArgumentTypeError) as exc:
+    except ConfigError as exc:
         print(f"flask-ctx: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     try:

@@ -2,18 +2,37 @@
 
 from __future__ import annotations
 
+import ast
+import warnings
 from typing import Optional
 
-from .analysis import analyze
+from .deep import run_deep
 from .findings import Finding
 from .options import Options
 from .prefilter import may_have_findings
-from .rules import run_rules
 
 
-def check_source(source: str, options: Optional[Options] = None) -> list[Finding]:
-    """Findings for one module's text. Raises libcst's ParserSyntaxError when it cannot parse."""
+def parse_guard(source: str) -> None:
+    """Let CPython parse first: it raises SyntaxError on what libcst's native parser
+    could crash the process on (a C stack overflow on extreme nesting), and its messages
+    are the ones users know."""
+    with warnings.catch_warnings():  # "invalid escape sequence" is not ours to report
+        warnings.simplefilter("ignore")
+        ast.parse(source)
+
+
+def check_source(source: str, options: Optional[Options] = None, parsed: bool = False) -> list[Finding]:
+    """Findings for one module's text.
+
+    Raises SyntaxError (CPython's) or libcst's ParserSyntaxError when the text does not
+    parse. ``parsed=True`` skips CPython's parse when the caller already did it (flake8).
+    """
     options = options or Options()
     if not may_have_findings(source, options):
         return []
-    return run_rules(analyze(source, options))
+    if not parsed:
+        parse_guard(source)
+    from .analysis import analyze
+    from .rules import run_rules
+
+    return run_deep(lambda: run_rules(analyze(source, options)))

@@ -56,7 +56,7 @@ class FlaskCtxChecker:
         try:
             from .engine import check_source
 
-            findings = check_source(source, self.options)
+            findings = check_source(source, self.options, parsed=True)  # flake8 parsed it
         except Exception as exc:  # noqa: BLE001 - flake8 must never see our exceptions
             # libcst rejects some files ast accepts (and flake8 reports real syntax errors
             # itself as E999): no finding, no traceback.

@@ -8,10 +8,8 @@ not plain data crosses a process boundary (findings carry libcst nodes; results 
 
 from __future__ import annotations
 
-import ast
 import difflib
 import io
-import warnings
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -20,12 +18,11 @@ from typing import Callable, Optional, Sequence
 
 from libcst import ParserSyntaxError
 
-from .engine import check_source
+from .engine import check_source, parse_guard
 from .findings import Finding
 from .fixes import AppliedFix, fix_source
 from .noqa import Suppressions
 from .options import Options
-from .prefilter import may_have_findings
 from .sources import SourceError, SourceFile, read_source, write_source
 
 CHECK, FIX, DIFF = "check", "fix", "diff"
@@ -83,41 +80,26 @@ def process(path: str, settings: Settings) -> FileResult:
     except ParserSyntaxError as exc:  # libcst rejects something CPython accepts
         return FileResult(path, error=f"cannot parse (libcst): {exc.message} "
                                       f"(line {exc.raw_line})")
-    except (RecursionError, MemoryError):
-        return FileResult(path, error="too deeply nested to analyse")
+    except RecursionError:
+        return FileResult(path, error="too deeply nested to analyse (recursion limit)")
+    except MemoryError:  # what CPython's parser raises on some very deep nesting
+        return FileResult(path, error="too deeply nested or too large to analyse")
     except Exception as exc:  # noqa: BLE001 - a bug of ours must not end the whole run
         return FileResult(path, error=f"internal error: {type(exc).__name__}: {exc} "
                                       "(please report this file)", internal=True)
 
 
-def _guard(source: SourceFile, options: Options) -> None:
-    """Parse with CPython first when the engine would parse at all.
+def _keeper(settings: Settings) -> Callable[[Finding, str], bool]:
+    """Selected by --select/--ignore and not silenced by a ``# noqa`` in the finding's text."""
+    parsed: dict[int, Suppressions] = {}  # the fixer asks about each round's text
 
-    libcst's native parser can overflow the C stack (a segfault, not an exception) on
-    nesting that CPython rejects with a SyntaxError, RecursionError or MemoryError; after
-    CPython accepted the text it raises at most RecursionError. It also gives syntax errors
-    CPython's wording. Files the prefilter rules out are never parsed by either.
-    """
-    if may_have_findings(source.text, options):
-        _parse(source.text, source.path)
-
-
-def _parse(text: str, path: str) -> None:
-    with warnings.catch_warnings():  # "invalid escape sequence" is not ours to report
-        warnings.simplefilter("ignore")
-        ast.parse(text, filename=path)
-
-
-def _keeper(text: str, settings: Settings) -> Callable[[Finding], bool]:
-    """Selected by --select/--ignore and not silenced by a ``# noqa`` in ``text``."""
-    suppressions: list[Suppressions] = []  # built on the first selected finding only
-
-    def keep(finding: Finding) -> bool:
+    def keep(finding: Finding, text: str) -> bool:
         if not settings.selected(finding.code):
             return False
-        if not suppressions:
-            suppressions.append(Suppressions(text))
-        return not suppressions[0].silences(finding.code, finding.line)
+        if id(text) not in parsed:
+            parsed.clear()
+            parsed[id(text)] = Suppressions(text)
+        return not parsed[id(text)].silences(finding.code, finding.line)
 
     return keep
 
@@ -128,27 +110,21 @@ def _reported(path: str, findings: Sequence[Finding]) -> list[Reported]:
 
 
 def _check(source: SourceFile, settings: Settings) -> FileResult:
-    _guard(source, settings.options)
-    keep = _keeper(source.text, settings)
-    findings = [f for f in check_source(source.text, settings.options) if keep(f)]
+    keep = _keeper(settings)
+    findings = [f for f in check_source(source.text, settings.options) if keep(f, source.text)]
     return FileResult(source.path, _reported(source.path, findings))
 
 
 def _fix(source: SourceFile, settings: Settings) -> FileResult:
-    _guard(source, settings.options)
-    keep = _keeper(source.text, settings)
-    result = fix_source(source.text, settings.options, keep=keep)
+    result = fix_source(source.text, settings.options, keep=_keeper(settings))
+    # ``remaining`` refers to the new text: lines move when a fix adds lines
+    outcome = FileResult(source.path, _reported(source.path, result.remaining), list(result.applied))
     if result.source == source.text:
-        remaining = [f for f in result.remaining if keep(f)]
-        return FileResult(source.path, _reported(source.path, remaining), list(result.applied))
+        return outcome
     try:  # the fixer promises text that parses; a file is never written on its word alone
-        _parse(result.source, source.path)
+        parse_guard(result.source)
     except (SyntaxError, RecursionError, MemoryError) as exc:
         raise RuntimeError(f"the fixed text does not parse ({exc}); the file was not written")
-    # Report what is left in terms of the new text (lines move when a fix adds lines).
-    keep = _keeper(result.source, settings)
-    remaining = [f for f in check_source(result.source, settings.options) if keep(f)]
-    outcome = FileResult(source.path, _reported(source.path, remaining), list(result.applied))
     if settings.mode == DIFF:
         outcome.diff = unified_diff(source.path, source.text, result.source)
     else:

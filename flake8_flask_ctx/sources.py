@@ -57,7 +57,8 @@ def decode_source(data: bytes, path: str = "<bytes>", mode: Optional[int] = None
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as exc:  # a bad cookie, a BOM with a non-UTF-8 cookie, bad UTF-8 early
-        raise SourceError(f"cannot decode: {exc.msg}") from None
+        hint = " (not UTF-8 text)" if exc.msg.startswith("invalid or missing") else ""
+        raise SourceError(f"cannot decode: {exc.msg}{hint}") from None
     bom = encoding == "utf-8-sig"
     if bom:
         encoding, data = "utf-8", data[len(codecs.BOM_UTF8):]

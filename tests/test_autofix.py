@@ -75,7 +75,7 @@ def test_imports_are_added_once() -> None:
 
 def test_noqa_filter_leaves_a_finding_alone() -> None:
     before = next(b for b, _ in PAIRS if b.stem == "hoist_closure_local").read_text()
-    result = fix_source(before, keep=lambda finding: False)
+    result = fix_source(before, keep=lambda finding, text: False)
     assert result.source == before and not result.applied and not result.remaining
 
 
@@ -93,3 +93,35 @@ def test_readme_before_after_example_is_what_the_fixer_does() -> None:
               "app = Flask(__name__)\n\n\n")
     fixed_header = header.replace("copy_current_request_context, ", "")
     assert fix_source(header + before).source == fixed_header + after
+
+
+def test_noqa_is_honoured_after_an_earlier_fix_moved_the_lines(tmp_path: Path) -> None:
+    """Round 1 removes a decorator line; the noqa'd spawn below it must still be left alone."""
+    import subprocess
+    import sys
+
+    source = (
+        "import threading\n"
+        "from flask import Flask, copy_current_request_context, request\n\n"
+        "app = Flask(__name__)\n\n\n"
+        "@copy_current_request_context\n"
+        "def log_visit():\n"
+        "    print(request.path)\n\n\n"
+        "def audit():\n"
+        "    print(request.remote_addr)\n\n\n"
+        "@app.route('/')\n"
+        "def index():\n"
+        "    threading.Thread(target=log_visit).start()\n"
+        "    threading.Thread(target=audit).start()  # noqa: FCX100\n"
+        "    return ''\n"
+    )
+    path = tmp_path / "app.py"
+    path.write_text(source)
+    proc = subprocess.run([sys.executable, "-m", "flake8_flask_ctx", "fix", str(path)],
+                          capture_output=True, text=True)
+    fixed = path.read_text()
+    assert "@copy_current_request_context" not in fixed, proc.stdout + proc.stderr
+    assert "kwargs={\"path\": request.path}" in fixed
+    assert "    threading.Thread(target=audit).start()  # noqa: FCX100\n" in fixed
+    assert "def audit():\n    print(request.remote_addr)\n" in fixed
+    assert proc.returncode == 0, proc.stdout + proc.stderr  # nothing left but the silenced one

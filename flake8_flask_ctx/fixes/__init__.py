@@ -34,13 +34,24 @@ class FixResult:
 
 
 def fix_source(source: str, options: Optional[Options] = None,
-               keep: Callable[[Finding], bool] = lambda finding: True,
+               keep: Callable[[Finding, str], bool] = lambda finding, text: True,
                strategies: Optional[frozenset[str]] = None) -> FixResult:
     """Fix what can be fixed safely in ``source``.
 
-    ``keep(finding)`` False leaves a finding alone (``# noqa``); ``strategies`` limits the
-    rewrites to some of ``engine.STRATEGIES`` (the codemod commands use one each).
+    ``keep(finding, text)`` False leaves a finding alone (``--select``, ``# noqa``);
+    ``text`` is the text whose lines the finding refers to, which after a first round of
+    fixes is no longer ``source``. ``strategies`` limits the rewrites to some of
+    ``engine.STRATEGIES`` (the codemod commands use one each). ``FixResult.remaining``
+    refers to ``FixResult.source``. Raises SyntaxError / ParserSyntaxError on text that
+    does not parse.
     """
+    from ..deep import run_deep
+    from ..engine import parse_guard
+    from ..prefilter import may_have_findings
     from .engine import STRATEGIES, fix_module_source
 
-    return fix_module_source(source, options or Options(), keep, strategies or STRATEGIES)
+    options = options or Options()
+    if not may_have_findings(source, options):
+        return FixResult(source)
+    parse_guard(source)
+    return run_deep(lambda: fix_module_source(source, options, keep, strategies or STRATEGIES))

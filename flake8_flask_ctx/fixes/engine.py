@@ -18,7 +18,6 @@ from ..analysis import ModuleAnalysis
 from ..engine import check_source
 from ..findings import Finding
 from ..options import Options
-from ..prefilter import may_have_findings
 from ..rules import run_rules
 from .app_context import plan_app_context
 from .context import FixContext
@@ -75,19 +74,17 @@ def _parses(code: str) -> bool:
     return True
 
 
-def fix_module_source(source: str, options: Options, keep: Callable[[Finding], bool],
+def fix_module_source(source: str, options: Options, keep: Callable[[Finding, str], bool],
                       strategies: frozenset[str] = STRATEGIES):
     from . import AppliedFix, FixResult
 
-    if not may_have_findings(source, options):
-        return FixResult(source)
     current = source
     applied: list[AppliedFix] = []
     dirty: dict[str, tuple[str, int]] = {}
     for _ in range(MAX_ROUNDS):
         module = cst.parse_module(current)
         analysis = ModuleAnalysis(module, options, current)
-        findings = [f for f in run_rules(analysis) if keep(f)]
+        findings = [f for f in run_rules(analysis) if keep(f, current)]
         if not findings and not dirty:
             break
         ctx = FixContext(analysis, parents_of(module), findings)
@@ -100,5 +97,5 @@ def fix_module_source(source: str, options: Options, keep: Callable[[Finding], b
         applied += [AppliedFix(code, line, text) for code, line, text in ctx.notes]
         current = new
         dirty = ctx.dirty
-    remaining = [f for f in check_source(current, options) if keep(f)]
+    remaining = [f for f in check_source(current, options, parsed=True) if keep(f, current)]
     return FixResult(current, applied, remaining)

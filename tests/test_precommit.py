@@ -1,0 +1,72 @@
+"""The pre-commit hooks, through the real ``pre-commit try-repo`` against this repository.
+
+pre-commit builds the hook's environment the way a user's machine would (a venv with this
+package installed from a git clone), so this also proves the hooks install from scratch.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fixture_marks import FIXTURES, ROOT
+
+pytestmark = pytest.mark.slow
+
+BUGGY = FIXTURES / "autofix" / "hoist_closure_local.py"
+FIXED = FIXTURES / "autofix" / "hoist_closure_local.fixed.py"
+CLEAN = FIXTURES / "negatives_not_workers.py"
+
+
+def _git(cwd: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    """A user's repository with one buggy and one clean Flask module."""
+    path = tmp_path_factory.mktemp("user-project")
+    _git(path, "init", "-q")
+    shutil.copy(BUGGY, path / "buggy.py")
+    shutil.copy(CLEAN, path / "clean.py")
+    _git(path, "add", ".")
+    return path
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory) -> dict[str, str]:
+    environ = dict(os.environ)
+    environ["PRE_COMMIT_HOME"] = str(tmp_path_factory.mktemp("pre-commit-home"))
+    # try-repo commits uncommitted changes of the hook repo into a shadow copy
+    for key, value in (("GIT_AUTHOR_NAME", "t"), ("GIT_AUTHOR_EMAIL", "t@example.invalid"),
+                       ("GIT_COMMITTER_NAME", "t"), ("GIT_COMMITTER_EMAIL", "t@example.invalid")):
+        environ.setdefault(key, value)
+    return environ
+
+
+def try_repo(project: Path, env: dict[str, str], hook: str, *files: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), hook, "--files", *files],
+        cwd=project, env=env, capture_output=True, text=True, timeout=900,
+    )
+
+
+def test_check_hook_fails_on_buggy_and_passes_on_clean(project: Path, env: dict[str, str]) -> None:
+    bad = try_repo(project, env, "flask-ctx", "buggy.py")
+    assert bad.returncode == 1, bad.stdout + bad.stderr
+    assert "buggy.py:15:9: FCX100" in bad.stdout
+    good = try_repo(project, env, "flask-ctx", "clean.py")
+    assert good.returncode == 0, good.stdout + good.stderr
+
+
+def test_fix_hook_rewrites_the_buggy_file(project: Path, env: dict[str, str]) -> None:
+    result = try_repo(project, env, "flask-ctx-fix", "buggy.py")
+    assert result.returncode == 1, result.stdout + result.stderr  # files were modified
+    assert (project / "buggy.py").read_text() == FIXED.read_text()
+    again = try_repo(project, env, "flask-ctx-fix", "buggy.py")
+    assert again.returncode == 0, again.stdout + again.stderr

@@ -1,0 +1,156 @@
+"""Output formats: SARIF against the official 2.1.0 schema, GitHub escaping, JSON and text."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft4Validator
+
+from fixture_marks import FIXTURES, ROOT
+from flake8_flask_ctx import __version__
+from flake8_flask_ctx.codes import CODES
+from flake8_flask_ctx.reporters import (
+    escape_data, escape_property, render_github, render_json, render_sarif, render_text,
+)
+from flake8_flask_ctx.runner import FileResult, Reported
+
+FLASK_CTX = str(Path(sys.executable).with_name("flask-ctx"))
+if not Path(FLASK_CTX).exists():
+    FLASK_CTX = str(ROOT / ".venv" / "bin" / "flask-ctx")
+SCHEMA = json.loads((Path(__file__).parent / "data" / "sarif-schema-2.1.0.json").read_text())
+
+
+def _result(path: str, *findings: tuple[int, int, str, str], error: str = None) -> FileResult:
+    return FileResult(path, [Reported(path, line, col, code, f"{code} {text}")
+                             for line, col, code, text in findings], error=error)
+
+
+RESULTS = [
+    _result("pkg/views.py", (14, 4, "FCX100", "worker work() reads request.args (line 9)"),
+            (20, 0, "FCX300", "uses _app_ctx_stack: removed in Flask 3")),
+    _result("pkg/bad.py", error="cannot decode as utf-8: byte 0xff on line 2"),
+]
+
+
+def _validate(log: dict) -> None:
+    errors = sorted(Draft4Validator(SCHEMA, format_checker=Draft4Validator.FORMAT_CHECKER)
+                    .iter_errors(log), key=str)
+    assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors[:5])
+
+
+def test_the_bundled_schema_is_the_official_one() -> None:
+    assert SCHEMA["id"].startswith("https://docs.oasis-open.org/sarif/sarif/v2.1.0/")
+    assert SCHEMA["properties"]["version"]["enum"] == ["2.1.0"]
+    with pytest.raises(Exception):  # it does reject things: a result needs a message
+        Draft4Validator(SCHEMA).validate({"version": "2.1.0", "runs": [{
+            "tool": {"driver": {"name": "x"}}, "results": [{"ruleId": "FCX100"}]}]})
+
+
+def test_sarif_validates_and_carries_rules_and_locations(tmp_path: Path) -> None:
+    log = json.loads(render_sarif(RESULTS, root=Path.cwd()))
+    _validate(log)
+    run = log["runs"][0]
+    driver = run["tool"]["driver"]
+    assert (driver["name"], driver["version"]) == ("flake8-flask-ctx", __version__)
+    assert [rule["id"] for rule in driver["rules"]] == list(CODES)
+    for rule in driver["rules"]:
+        assert rule["shortDescription"]["text"] == CODES[rule["id"]].title
+        assert rule["help"]["text"].startswith(rule["id"] + " ")
+        assert "{" not in rule["help"]["text"]
+    first, second = run["results"]
+    assert first["ruleId"] == "FCX100" and first["level"] == "error"
+    assert driver["rules"][first["ruleIndex"]]["id"] == "FCX100"
+    assert first["message"]["text"] == "worker work() reads request.args (line 9)"
+    location = first["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"] == {"uri": "pkg/views.py", "uriBaseId": "%SRCROOT%"}
+    assert location["region"] == {"startLine": 14, "startColumn": 5}
+    assert second["level"] == "warning"
+    invocation = run["invocations"][0]
+    assert invocation["executionSuccessful"] is False
+    assert "cannot decode" in invocation["toolExecutionNotifications"][0]["message"]["text"]
+
+
+def test_sarif_uris_are_escaped_and_absolute_outside_the_root(tmp_path: Path) -> None:
+    inside = str(tmp_path / "my dir" / "app.py")
+    outside = "/elsewhere/app.py"
+    log = json.loads(render_sarif([_result(inside, (1, 0, "FCX100", "m")),
+                                   _result(outside, (1, 0, "FCX100", "m"))], root=tmp_path))
+    _validate(log)
+    uris = [r["locations"][0]["physicalLocation"]["artifactLocation"] for r in log["runs"][0]["results"]]
+    assert uris == [{"uri": "my%20dir/app.py", "uriBaseId": "%SRCROOT%"},
+                    {"uri": "file:///elsewhere/app.py"}]
+    assert log["runs"][0]["originalUriBaseIds"]["%SRCROOT%"]["uri"] == tmp_path.as_uri() + "/"
+
+
+def test_sarif_of_an_empty_run_validates() -> None:
+    log = json.loads(render_sarif([]))
+    _validate(log)
+    assert log["runs"][0]["results"] == []
+    assert log["runs"][0]["invocations"][0]["executionSuccessful"] is True
+
+
+def test_cli_sarif_on_all_fixtures_validates() -> None:
+    proc = subprocess.run([FLASK_CTX, "check", "--format", "sarif", "fixtures"],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 1, proc.stderr
+    log = json.loads(proc.stdout)
+    _validate(log)
+    results = log["runs"][0]["results"]
+    assert len(results) > 50
+    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results}
+    assert all(u.startswith("fixtures/") and "\\" not in u for u in uris)
+    assert {r["ruleId"] for r in results} <= set(CODES)
+
+
+def test_github_escaping_follows_the_workflow_command_rules() -> None:
+    assert escape_data("100% done\r\nnext: a, b") == "100%25 done%0D%0Anext: a, b"
+    assert escape_property("a:b,c%d\n") == "a%3Ab%2Cc%25d%0A"
+
+
+def test_github_annotations() -> None:
+    results = [_result("dir,with:odd/v.py", (3, 0, "FCX100", "50% of\nthe message: x, y")),
+               _result("ok.py", (7, 8, "FCX203", "late")), _result("bad.py", error="no: good")]
+    assert render_github(results).splitlines() == [
+        "::error file=dir%2Cwith%3Aodd/v.py,line=3,col=1,title=FCX100::50%25 of%0Athe message: x, y",
+        "::warning file=ok.py,line=7,col=9,title=FCX203::late",
+        "::error file=bad.py,title=flask-ctx::no: good",
+    ]
+
+
+def test_text_and_json() -> None:
+    assert render_text(RESULTS).splitlines() == [
+        "pkg/views.py:14:5: FCX100 worker work() reads request.args (line 9)",
+        "pkg/views.py:20:1: FCX300 uses _app_ctx_stack: removed in Flask 3",
+    ]
+    assert json.loads(render_json(RESULTS)) == [
+        {"path": "pkg/views.py", "line": 14, "column": 5, "code": "FCX100",
+         "message": "worker work() reads request.args (line 9)"},
+        {"path": "pkg/views.py", "line": 20, "column": 1, "code": "FCX300",
+         "message": "uses _app_ctx_stack: removed in Flask 3"},
+    ]
+    assert json.loads(render_json([])) == []
+
+
+def test_cli_formats_agree_on_what_they_report() -> None:
+    outputs = {}
+    for fmt in ("text", "json", "github", "sarif"):
+        proc = subprocess.run([FLASK_CTX, "check", "--format", fmt, str(FIXTURES.relative_to(ROOT))],
+                              capture_output=True, text=True, cwd=ROOT)
+        assert proc.returncode == 1 and not proc.stderr
+        outputs[fmt] = proc.stdout
+    text = {tuple(line.split(":")[:3]) + (line.split(" ")[1],) for line in outputs["text"].splitlines()}
+    as_json = {(i["path"], str(i["line"]), str(i["column"]), i["code"]) for i in json.loads(outputs["json"])}
+    github = set()
+    for line in outputs["github"].splitlines():
+        props = dict(p.split("=", 1) for p in line.split(" ", 1)[1].split("::")[0].split(","))
+        github.add((props["file"], props["line"], props["col"], props["title"]))
+    sarif = {(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+              str(r["locations"][0]["physicalLocation"]["region"]["startLine"]),
+              str(r["locations"][0]["physicalLocation"]["region"]["startColumn"]), r["ruleId"])
+             for r in json.loads(outputs["sarif"])["runs"][0]["results"]}
+    assert text == as_json == github == sarif
+    assert len(text) > 50
