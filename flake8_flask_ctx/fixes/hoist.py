@@ -172,7 +172,7 @@ class Hoister:
                 items.append(expr)
             jobs.append((target, items))
         if not any(items for _, items in jobs):
-            return False
+            return self._drop_unused_copies(site)
         if not self.ctx.spawner_has_context(site):
             return False
         edits = []
@@ -193,6 +193,16 @@ class Hoister:
                 self.ctx.drop_copy(site, target)
         if site.owner is not None:
             self.ctx.edited(site.owner)
+        return True
+
+    def _drop_unused_copies(self, site: SpawnSite) -> bool:
+        """A copied worker that uses no context needs no copy (and cannot race on one)."""
+        copied = [t for t in site.targets if t.copied]
+        if not copied or not self.ctx.plan.claim(site.node, *(t.function.node for t in copied)):
+            return False
+        for target in copied:
+            self.ctx.drop_copy(site, target)
+        self.ctx.note(site, "dropped a copy of the request context the worker never uses")
         return True
 
     # --- through helpers ----------------------------------------------------------------
