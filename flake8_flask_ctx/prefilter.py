@@ -33,19 +33,31 @@ STREAM_WORDS = ("Response", "response_class", "route", ".get(", ".post(")  # FCX
 THREAD_LOCAL_WORDS = ("local()", "Local(", "LocalStack", "ContextVar")  # FCX500
 
 
+def _longest_literal(pattern: str) -> str:
+    """The longest wildcard-free piece of a dotted pattern: text any match must contain,
+    in the call or in the import that named it ("" when the pattern is all wildcards)."""
+    pieces = [piece for part in pattern.split(":")[0].split(".") for piece in part.split("*")]
+    return max(pieces, key=len, default="")
+
+
+def _written_chain(pattern: str) -> str:
+    """A regex for code written as the pattern (``*.query`` finds ``User.query``)."""
+    parts = [r"\w+" if part == "*" else re.escape(part).replace(r"\*", r"\w*") for part in pattern.split(".")]
+    return r"(?<![\w.])" + r"\s*\.\s*".join(parts) + r"\b"
+
+
 @lru_cache(maxsize=32)
-def _words(options: Options) -> tuple[tuple[str, ...], "re.Pattern[str] | None"]:
-    """Spawn words from the options, and a regex for the literal app-bound names."""
-    spawners = tuple(p.split(":")[0].rsplit(".", 1)[-1] for p in options.extra_spawners)
-    spawners = tuple(w for w in spawners if w and "*" not in w)
-    literal = [p for p in options.app_bound_names if "*" not in p]
-    pattern = re.compile(r"\b(?:%s)\b" % "|".join(re.escape(p) for p in literal)) if literal else None
-    return spawners, pattern
+def _option_tests(options: Options) -> tuple[tuple[str, ...], bool, "re.Pattern[str] | None"]:
+    """Spawn words from --extra-spawners (True: a pattern matches any call), and one regex
+    for the app-bound names, which are matched on the code as written."""
+    words = tuple(_longest_literal(p) for p in options.extra_spawners)
+    chains = "|".join(_written_chain(p) for p in options.app_bound_names)
+    return tuple(w for w in words if w), "" in words, re.compile(chains) if chains else None
 
 
 def may_have_findings(source: str, options: Options) -> bool:
-    spawner_words, app_bound = _words(options)
-    spawns = any(w in source for w in SPAWN_WORDS) or any(w in source for w in spawner_words)
+    spawner_words, any_call_spawns, app_bound = _option_tests(options)
+    spawns = any_call_spawns or any(w in source for w in SPAWN_WORDS) or any(w in source for w in spawner_words)
     flask = "flask" in source or (app_bound is not None and app_bound.search(source) is not None)
     if flask:
         if spawns or any(w in source for w in FLASK_ONLY_WORDS):
