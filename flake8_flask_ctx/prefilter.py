@@ -41,27 +41,40 @@ def _longest_literal(pattern: str) -> str:
 
 
 def _written_chain(pattern: str) -> str:
-    """A regex for code written as the pattern (``*.query`` finds ``User.query``)."""
-    parts = [r"\w+" if part == "*" else re.escape(part).replace(r"\*", r"\w*") for part in pattern.split(".")]
-    return r"(?<![\w.])" + r"\s*\.\s*".join(parts) + r"\b"
+    """A regex that finds code written as the pattern (``*.query`` finds ``User.query``).
+
+    It may also find more (``pdb.session`` for ``db.session``): a prefilter must never
+    miss, and the analysis decides. A leading ``*`` needs only the name's last character.
+    """
+    parts = [re.escape(part).replace(r"\*", r"\w*") for part in pattern.split(".")]
+    parts = [r"\w" if i == 0 and part == r"\w*" else r"\w+" if part == r"\w*" else part
+             for i, part in enumerate(parts)]
+    return r"\s*\.\s*".join(parts) + r"\b"
 
 
 @lru_cache(maxsize=32)
-def _option_tests(options: Options) -> tuple[tuple[str, ...], bool, "re.Pattern[str] | None"]:
-    """Spawn words from --extra-spawners (True: a pattern matches any call), and one regex
-    for the app-bound names, which are matched on the code as written."""
+def _option_tests(options: Options) -> tuple[tuple[str, ...], bool, tuple[str, ...], "re.Pattern[str] | None"]:
+    """Spawn words from --extra-spawners (True: a pattern matches any call); for the
+    app-bound names, words one of which any match contains, and the exact regex (code as
+    written). The regex costs ~1000x a substring test, so it runs last and rarely."""
     words = tuple(_longest_literal(p) for p in options.extra_spawners)
+    bound_words = tuple(_longest_literal(p) for p in options.app_bound_names)
     chains = "|".join(_written_chain(p) for p in options.app_bound_names)
-    return tuple(w for w in words if w), "" in words, re.compile(chains) if chains else None
+    return (tuple(w for w in words if w), "" in words, tuple(w for w in bound_words if w),
+            re.compile(chains) if chains else None)
 
 
 def may_have_findings(source: str, options: Options) -> bool:
-    spawner_words, any_call_spawns, app_bound = _option_tests(options)
+    spawner_words, any_call_spawns, bound_words, app_bound = _option_tests(options)
     spawns = any_call_spawns or any(w in source for w in SPAWN_WORDS) or any(w in source for w in spawner_words)
-    flask = "flask" in source or (app_bound is not None and app_bound.search(source) is not None)
-    if flask:
-        if spawns or any(w in source for w in FLASK_ONLY_WORDS):
-            return True
-        if "yield" in source and any(w in source for w in STREAM_WORDS):
-            return True
+    flask_work = spawns or any(w in source for w in FLASK_ONLY_WORDS) or (
+        "yield" in source and any(w in source for w in STREAM_WORDS))
+    if flask_work and ("flask" in source or _mentions_app_bound(source, bound_words, app_bound)):
+        return True
     return spawns and any(w in source for w in THREAD_LOCAL_WORDS)
+
+
+def _mentions_app_bound(source: str, words: tuple[str, ...], pattern: "re.Pattern[str] | None") -> bool:
+    if pattern is None or (words and not any(w in source for w in words)):
+        return False
+    return pattern.search(source) is not None
