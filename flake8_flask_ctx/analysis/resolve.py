@@ -36,8 +36,12 @@ class Resolver:
 
     # --- scoping --------------------------------------------------------------------
 
-    def lookup(self, scope: Scope, name: str) -> Optional[list[Binding]]:
-        """The bindings ``name`` can have when loaded in ``scope`` (None: builtin or unknown)."""
+    def defining_scope(self, scope: Scope, name: str) -> Optional[Scope]:
+        """Where ``name``, loaded in ``scope``, is bound (None: a builtin or unknown).
+
+        Python's rules: class bodies are skipped by nested functions, ``global`` goes to
+        the module, ``nonlocal`` to an enclosing function.
+        """
         s: Optional[Scope] = scope
         first = True
         while s is not None:
@@ -45,27 +49,21 @@ class Resolver:
                 s = s.parent
                 continue
             if name in s.globals:
-                return self.facts.scope.bindings.get(name)
+                return self.facts.scope if name in self.facts.scope.bindings else None
             if name in s.bindings and name not in s.nonlocals:
-                return s.bindings[name]
+                return s
             first = False
             s = s.parent
         return None
 
+    def lookup(self, scope: Scope, name: str) -> Optional[list[Binding]]:
+        """The bindings ``name`` can have when loaded in ``scope`` (None: builtin or unknown)."""
+        defining = self.defining_scope(scope, name)
+        return defining.bindings[name] if defining is not None else None
+
     def _binding_scope_is_module(self, scope: Scope, name: str) -> bool:
-        s: Optional[Scope] = scope
-        first = True
-        while s is not None:
-            if s.kind is ScopeKind.CLASS and not first:
-                s = s.parent
-                continue
-            if name in s.globals:
-                return True
-            if name in s.bindings and name not in s.nonlocals:
-                return s.kind is ScopeKind.MODULE
-            first = False
-            s = s.parent
-        return False
+        defining = self.defining_scope(scope, name)
+        return defining is not None and defining.kind is ScopeKind.MODULE
 
     def qualname_of_name(self, scope: Scope, name: str, _depth: int = 0) -> Optional[str]:
         """The imported thing ``name`` stands for, if all its bindings agree."""

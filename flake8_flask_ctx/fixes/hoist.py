@@ -251,11 +251,7 @@ class Hoister:
             not in (None, cst.MaybeSentinel.DEFAULT)
 
         def edit() -> None:
-            params = [cst.Param(cst.Name(n)) for n in names]
-            if keyword_only:
-                self._add_keyword_only(node, params)
-            else:
-                self.ctx.plan.add_params[id(node)] = params
+            self._add_params(node, names, keyword_only)
             self.ctx.plan.add_args.setdefault(id(call.node), []).extend(
                 cst.Arg(cst.parse_expression(codes[n]), keyword=cst.Name(n), equal=_EQ) for n in names)
             self._replace_reads(items, cst.Name)
@@ -383,15 +379,19 @@ class Hoister:
         keyword_only = any(p.default is not None for p in node.params.params) or site.spec.fan_out
 
         def edit() -> None:
-            params = [cst.Param(cst.Name(n)) for n in names]
-            if keyword_only:
-                self._add_keyword_only(node, params)
-            else:
-                self.ctx.plan.add_params[id(node)] = params
+            self._add_params(node, names, keyword_only)
             passing()
             self._replace_reads(items, cst.Name)
             self.ctx.note(site, f"hoisted {', '.join(names)} into parameters of {fn.name}(), passed at the spawn")
         return edit
+
+    def _add_params(self, node: cst.FunctionDef, names: list[str], keyword_only: bool) -> None:
+        """New parameters at the end, keyword-only where positional ones could clash."""
+        params = [cst.Param(cst.Name(n)) for n in names]
+        if keyword_only:
+            self._add_keyword_only(node, params)
+        else:
+            self.ctx.plan.add_params[id(node)] = params
 
     def _add_keyword_only(self, node: cst.FunctionDef, params: list[cst.Param]) -> None:
         def change(updated: cst.CSTNode) -> cst.CSTNode:
