@@ -356,3 +356,27 @@ def test_flake8_jobs_2_where_the_plugin_works(crawl: CrawlReport, tmp_path: Path
             continue
         in_process |= {(str(path.resolve()), f.line, f.col, f.code) for f in found}
     assert via_flake8 == in_process
+
+
+def test_cli_check_and_fix_diff_over_stdlib_and_site_packages() -> None:
+    """The real command line over everything installed: no internal error, no traceback,
+    and ``fix --diff`` proposes changes only in files that ``check`` reported."""
+    import subprocess
+    import sys
+    import sysconfig
+
+    roots = sorted({sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["purelib"]})
+    base = [sys.executable, "-m", "flake8_flask_ctx"]
+    check = subprocess.run([*base, "check", "-j", "2", "--format", "json", *roots],
+                           capture_output=True, text=True, timeout=1200)
+    assert check.returncode in (0, 1, 2), check.stderr[-2000:]  # 3 would be our own bug
+    assert "Traceback" not in check.stderr and "internal error" not in check.stderr, check.stderr[-2000:]
+    import json
+
+    reported = {item["path"] for item in json.loads(check.stdout or "[]")}
+    diff = subprocess.run([*base, "fix", "--diff", "-j", "2", *roots],
+                          capture_output=True, text=True, timeout=1200)
+    assert diff.returncode in (0, 1, 2), diff.stderr[-2000:]
+    assert "Traceback" not in diff.stderr and "internal error" not in diff.stderr, diff.stderr[-2000:]
+    changed = {line[4:].strip() for line in diff.stdout.splitlines() if line.startswith("+++ ")}
+    assert changed <= reported, sorted(changed - reported)[:10]
