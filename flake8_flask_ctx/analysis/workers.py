@@ -176,6 +176,8 @@ class WorkerAnalysis:
         if qual in FUNCTION_SPAWNERS:
             return FUNCTION_SPAWNERS[qual]
         written = dotted_name(func)
+        if qual in (COPY_REQUEST_CONTEXT, PARTIAL) or self.options.is_context_wrapper(*(n for n in (qual, written) if n)):
+            return None  # wrappers build a worker, they do not start one (even for a '*' spawner option)
         for spec in self._custom:
             if any(match_dotted(spec.name, n) for n in (qual, written) if n):
                 return spec
