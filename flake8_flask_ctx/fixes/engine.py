@@ -81,10 +81,12 @@ def fix_module_source(source: str, options: Options, keep: Callable[[Finding, st
     current = source
     applied: list[AppliedFix] = []
     dirty: dict[str, tuple[str, int]] = {}
+    analysed: tuple[str, list[Finding]] = ("", [])  # the last text analysed, and its findings
     for _ in range(MAX_ROUNDS):
         module = cst.parse_module(current)
         analysis = ModuleAnalysis(module, options, current)
         findings = [f for f in run_rules(analysis) if keep(f, current)]
+        analysed = (current, findings)
         if not findings and not dirty:
             break
         ctx = FixContext(analysis, parents_of(module), findings)
@@ -97,5 +99,8 @@ def fix_module_source(source: str, options: Options, keep: Callable[[Finding, st
         applied += [AppliedFix(code, line, text) for code, line, text in ctx.notes]
         current = new
         dirty = ctx.dirty
-    remaining = [f for f in check_source(current, options, parsed=True) if keep(f, current)]
+    if analysed[0] is current:  # nothing changed since: no second analysis of a clean file
+        remaining = analysed[1]
+    else:
+        remaining = [f for f in check_source(current, options, parsed=True) if keep(f, current)]
     return FixResult(current, applied, remaining)
