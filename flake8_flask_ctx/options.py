@@ -13,6 +13,8 @@ import fnmatch
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
+from .catalogue.extensions import DEFAULT_APP_BOUND_NAMES
+
 
 @dataclass(frozen=True)
 class OptionSpec:
@@ -37,7 +39,7 @@ OPTION_SPECS: tuple[OptionSpec, ...] = (
         "app-bound-names",
         "Objects that need an app context (extension objects), as dotted names matched "
         "against the code as written; '*' matches any name.",
-        ("db.session", "db.engine", "*.query", "mail.send", "mail.send_message"),
+        DEFAULT_APP_BOUND_NAMES,
     ),
 )
 

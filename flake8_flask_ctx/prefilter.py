@@ -4,8 +4,12 @@ A finding needs a Flask name (or a configured app-bound object) together with so
 that moves code to another thread, streams a generator, copies a context or touches
 Flask's internals; or, for thread-local state (FCX500), a thread-local next to a spawn.
 Substring tests cost microseconds; a libcst parse costs ~6-9x an ``ast.parse``
-(design.md, Speed), so files that fail this test cost flake8 nothing measurable. Each
-word is chosen to be necessary for some rule, so the test never hides a finding.
+(design.md, Speed), so files that fail this test cost flake8 nothing measurable.
+
+Every word comes from the catalogue: the last component of each spawner's qualified
+name or constructor, of each internal, pusher and response class, and each view
+decorator as written after its object (``.get``). A new
+catalogue entry therefore brings its own word, and the test never hides a finding.
 """
 
 from __future__ import annotations
@@ -13,24 +17,28 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from .catalogue import flask_names
+from .catalogue.internals import INTERNALS
+from .catalogue.spawners import TABLE, minimal_words
+from .catalogue.thread_locals import THREAD_LOCALS
 from .options import Options
 
-SPAWN_WORDS = (
-    "Thread",  # threading.Thread / Timer subclasses, ThreadPool, ThreadPoolExecutor
-    "Timer",
-    "start_new",  # _thread.start_new_thread
-    "Pool",  # multiprocessing.dummy.Pool
-    "run_in_executor",
-    "spawn",  # gevent / eventlet
-    "start_background_task",
-)
-FLASK_ONLY_WORDS = (
-    "copy_current_request_context",  # FCX200
-    "_ctx_stack", "_cv_", "request_ctx", "RequestContext",  # FCX300
-    "app_context", "request_context",  # FCX300 homemade copiers
-)
-STREAM_WORDS = ("Response", "response_class", "route", ".get(", ".post(")  # FCX400, with "yield"
-THREAD_LOCAL_WORDS = ("local()", "Local(", "LocalStack", "ContextVar")  # FCX500
+FLASK_WORD = "flask"  # every Flask (and Flask extension) module name contains it
+
+
+def _last(name: str) -> str:
+    return name.rsplit(".", 1)[-1]
+
+
+@lru_cache(maxsize=4)
+def _catalogue_words(version: int) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """(spawn, Flask-only, stream, thread-local) words for the spawner table's ``version``."""
+    flask_only = minimal_words([_last(flask_names.COPY_REQUEST_CONTEXT), *map(_last, INTERNALS),
+                                *flask_names.CONTEXT_PUSHERS])
+    stream = minimal_words([*map(_last, flask_names.RESPONSE_CLASSES), flask_names.RESPONSE_CLASS_ATTRIBUTE,
+                            *(p.lstrip("*") for p in flask_names.VIEW_DECORATORS)])  # "*.get" -> ".get"
+    thread_locals = minimal_words(map(_last, THREAD_LOCALS))
+    return TABLE.words(), flask_only, stream, thread_locals
 
 
 def _longest_literal(pattern: str) -> str:
@@ -66,12 +74,13 @@ def _option_tests(options: Options) -> tuple[tuple[str, ...], bool, tuple[str, .
 
 def may_have_findings(source: str, options: Options) -> bool:
     spawner_words, any_call_spawns, bound_words, app_bound = _option_tests(options)
-    spawns = any_call_spawns or any(w in source for w in SPAWN_WORDS) or any(w in source for w in spawner_words)
-    flask_work = spawns or any(w in source for w in FLASK_ONLY_WORDS) or (
-        "yield" in source and any(w in source for w in STREAM_WORDS))
-    if flask_work and ("flask" in source or _mentions_app_bound(source, bound_words, app_bound)):
+    spawn_words, flask_only_words, stream_words, thread_local_words = _catalogue_words(TABLE.version)
+    spawns = any_call_spawns or any(w in source for w in spawn_words) or any(w in source for w in spawner_words)
+    flask_work = spawns or any(w in source for w in flask_only_words) or (
+        "yield" in source and any(w in source for w in stream_words))
+    if flask_work and (FLASK_WORD in source or _mentions_app_bound(source, bound_words, app_bound)):
         return True
-    return spawns and any(w in source for w in THREAD_LOCAL_WORDS)
+    return spawns and any(w in source for w in thread_local_words)
 
 
 def _mentions_app_bound(source: str, words: tuple[str, ...], pattern: "re.Pattern[str] | None") -> bool:

@@ -22,20 +22,16 @@ from typing import Callable, Optional, Sequence
 from urllib.parse import quote
 
 from . import __version__
-from .codes import CODES
+from .rules import RULES_BY_CODE
 from .runner import FileResult, Reported
 
 TOOL_NAME = "flake8-flask-ctx"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SRCROOT = "%SRCROOT%"
 
-# A code whose failure depends on timing or on the Flask version is a warning; the rest
-# fail every time the code runs.
-WARNING_CODES = frozenset({"FCX203", "FCX300"})
-
-
 def level(code: str) -> str:
-    return "warning" if code in WARNING_CODES else "error"
+    """``error`` or ``warning``: the rule's level (``Rule.level``)."""
+    return RULES_BY_CODE[code].level.value
 
 
 def _findings(results: Sequence[FileResult]) -> list[Reported]:
@@ -66,7 +62,7 @@ def _rule_name(title: str) -> str:
 
 
 def _rule(code: str) -> dict:
-    spec = CODES[code]
+    spec = RULES_BY_CODE[code]
     pattern = re.sub(r"\{(\w+)\}", r"<\1>", spec.template)  # the message, with its blanks
     return {
         "id": code,
@@ -90,7 +86,7 @@ def _artifact(path: str, root: Path) -> dict:
 
 def render_sarif(results: Sequence[FileResult], root: Optional[Path] = None) -> str:
     root = Path(os.path.abspath(root or os.getcwd()))
-    rule_ids = list(CODES)
+    rule_ids = list(RULES_BY_CODE)
     index = {code: number for number, code in enumerate(rule_ids)}
     sarif_results = [{
         "ruleId": f.code,
@@ -101,7 +97,7 @@ def render_sarif(results: Sequence[FileResult], root: Optional[Path] = None) -> 
             "artifactLocation": _artifact(f.path, root),
             "region": {"startLine": f.line, "startColumn": f.col + 1},
         }}],
-    } for f in _findings(results) if f.code in CODES]
+    } for f in _findings(results) if f.code in RULES_BY_CODE]
     notifications = [{
         "level": "error",
         "message": {"text": r.error},

@@ -50,7 +50,7 @@ from typing import Optional
 import libcst as cst
 import pytest
 
-from flake8_flask_ctx.codes import CODES
+from flake8_flask_ctx.rules import RULES_BY_CODE as CODES
 from flake8_flask_ctx.engine import check_source
 from flake8_flask_ctx.fixes import fix_source
 from flake8_flask_ctx.options import Options

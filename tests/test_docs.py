@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from flake8_flask_ctx.codes import CODES
+from flake8_flask_ctx.rules import RULES_BY_CODE as CODES
 from flake8_flask_ctx.engine import check_source
 
 ROOT = Path(__file__).resolve().parent.parent

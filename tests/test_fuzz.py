@@ -38,7 +38,7 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from flake8_flask_ctx import prefilter
-from flake8_flask_ctx.codes import CODES
+from flake8_flask_ctx.rules import RULES_BY_CODE as CODES
 from flake8_flask_ctx.engine import check_source
 from flake8_flask_ctx.findings import Finding
 from flake8_flask_ctx.fixes import fix_source

@@ -12,7 +12,7 @@ from jsonschema import Draft4Validator
 
 from fixture_marks import FIXTURES, ROOT
 from flake8_flask_ctx import __version__
-from flake8_flask_ctx.codes import CODES
+from flake8_flask_ctx.rules import RULES_BY_CODE as CODES
 from flake8_flask_ctx.reporters import (
     escape_data, escape_property, render_github, render_json, render_sarif, render_text,
 )

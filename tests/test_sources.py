@@ -16,6 +16,7 @@ import pytest
 
 from flake8_flask_ctx import runner
 from flake8_flask_ctx.fixes import AppliedFix, FixResult
+from flake8_flask_ctx.rules import FixKind
 from flake8_flask_ctx.runner import CHECK, DIFF, FIX, Settings, process
 from flake8_flask_ctx.sources import (
     SourceError, decode_source, iter_python_files, read_source, write_source,
@@ -230,12 +231,12 @@ class FakeFixer:
         self.offered += [(f.line, f.code, keep(f, source)) for f in findings]
         fixable = [f for f in findings if keep(f, source)]
         if self.output is not None:
-            return FixResult(self.output, [AppliedFix(f.code, f.line, "broke it") for f in fixable])
+            return FixResult(self.output, [AppliedFix(f.code, f.line, "broke it", FixKind.HOIST) for f in fixable])
         lines = source.splitlines(keepends=True)
         newline = "\r\n" if source.count("\r\n") else "\n"
         for f in sorted(fixable, key=lambda f: -f.line):
             lines.insert(f.line, f"    # fixed {f.code} \u2713{newline}")
-        applied = [AppliedFix(f.code, f.line, "marked") for f in fixable]
+        applied = [AppliedFix(f.code, f.line, "marked", FixKind.HOIST) for f in fixable]
         new = "".join(lines)
         # like the real fixer: what is left, in terms of the new text
         return FixResult(new, applied, [f for f in check_source(new, options) if keep(f, new)])

@@ -1,8 +1,11 @@
 """Facts about one module, computed once and shared by every rule and fix.
 
-``analyze()`` parses with libcst, collects scopes/bindings/loads/calls in one traversal
-and resolves them lazily. Positions cost a code-generation pass, so they are computed on
-the first ``position()`` call only, i.e. only for modules with a finding.
+``analyze()`` parses with libcst, collects scopes/bindings/loads/calls/guards in one
+traversal (``collector``), and resolves them afterwards (``resolve``): what each name is,
+which contexts the guards around each load give. ``workers`` finds the spawn sites and
+what each worker needs; ``lifetimes`` whether the spawner waits for it. Positions cost a
+code-generation pass, so they are computed on the first ``position()`` call only, i.e.
+only for modules with a finding.
 """
 
 from __future__ import annotations
@@ -29,9 +32,13 @@ class ModuleAnalysis:
     def __init__(self, module: cst.Module, options: Optional[Options] = None, source: str = "") -> None:
         self.module = module
         self.options = options or Options()
-        self.facts: ModuleFacts = collect(module, pushes_context=self.options.is_context_wrapper)
+        self.facts: ModuleFacts = collect(module)
         self.resolver = Resolver(self.facts, self.options)
-        # url_for works in a bare app context only when SERVER_NAME is set (runtime facts §3 case 9)
+        for ref in self.facts.all_refs():
+            ref.covered = self.resolver.covered(ref.guards)
+        for call, _ in self.facts.all_calls():
+            call.covered = self.resolver.covered(call.guards)
+        # url_for works in a bare app context only when SERVER_NAME is set (runtime facts, case 9)
         server_name = _SETS_SERVER_NAME.search(source or module.code) is not None
         self.workers = WorkerAnalysis(self.facts, self.resolver, self.options, server_name)
         self._positions: Optional[Positions] = None

@@ -16,68 +16,30 @@ from typing import Iterable, Optional, Union
 
 import libcst as cst
 
-from .knowledge import PUSHES_APP, PUSHES_REQUEST, Need
 from .model import (
+    NO_GUARDS,
     Binding,
     BindingKind,
     CallSite,
     ClassInfo,
     FunctionInfo,
+    Guard,
+    GuardKind,
     ModuleFacts,
     Ref,
     Scope,
     ScopeKind,
     WithItem,
 )
-
-_BOTH = frozenset({Need.REQUEST, Need.APP})
-_APP = frozenset({Need.APP})
-_NONE: frozenset[Need] = frozenset()
-
-_Comprehension = Union[cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp]
-
-
-def dotted_name(node: cst.CSTNode) -> Optional[str]:
-    """``a.b.c`` for a Name/Attribute chain, else None."""
-    parts = []
-    while isinstance(node, cst.Attribute):
-        parts.append(node.attr.value)
-        node = node.value
-    if isinstance(node, cst.Name):
-        parts.append(node.value)
-        return ".".join(reversed(parts))
-    return None
+from .tree import Parents, code_fields, dotted_name
 
 
 def _import_qualname(node: Union[cst.Attribute, cst.Name]) -> str:
     return dotted_name(node) or ""
 
 
-def guard_of(test: cst.BaseExpression) -> tuple[frozenset[Need], bool]:
-    """What an ``if`` test guarantees in its body: (contexts, negated).
-
-    ``if has_request_context():`` covers both contexts in the body; ``if not ...:``
-    covers the ``else`` and, when the body leaves the block, the rest of the block.
-    """
-    negated = False
-    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
-        test, negated = test.expression, True
-    tests = [test]
-    if not negated and isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
-        tests = [test.left, test.right]
-    covered: set[Need] = set()
-    for t in tests:
-        if isinstance(t, cst.Call):
-            name = dotted_name(t.func) or ""
-            last = name.rsplit(".", 1)[-1]
-            if last == "has_request_context":
-                covered |= _BOTH
-            elif last == "has_app_context":
-                covered |= _APP
-    return frozenset(covered), negated
-
-
-def _leaves_block(body: cst.BaseSuite) -> bool:
+def leaves_block(body: cst.BaseSuite) -> bool:
+    """Does the block end by leaving it (``return``, ``raise``, ``continue``, ``break``)?"""
     stmts: Iterable[cst.CSTNode]
     if isinstance(body, cst.IndentedBlock):
         stmts = body.body
@@ -91,28 +53,8 @@ def _leaves_block(body: cst.BaseSuite) -> bool:
     return False
 
 
-_SKIPPED_FIELDS = frozenset({
-    "lpar", "rpar", "comma", "semicolon", "leading_lines", "lines_after_decorators", "header",
-    "footer", "newline", "trailing_whitespace", "colon", "dot", "equal", "lbracket", "rbracket",
-    "lbrace", "rbrace", "first_line", "asynchronous", "default_indent", "default_newline",
-    "encoding", "has_trailing_newline", "indent", "operator", "star", "semicolon",
-})
-_FIELDS: dict[type, tuple[str, ...]] = {}
-
-
-def _code_fields(node_type: type) -> tuple[str, ...]:
-    """The fields of a node type that can hold code (cached per type)."""
-    fields = _FIELDS.get(node_type)
-    if fields is None:
-        fields = _FIELDS[node_type] = tuple(
-            name for name in node_type.__dataclass_fields__
-            if name not in _SKIPPED_FIELDS and not name.startswith("whitespace"))
-    return fields
-
-
 class Collector:
-    def __init__(self, pushes_context: "callable[[str], bool]" = lambda name: False) -> None:
-        self._is_wrapper = pushes_context
+    def __init__(self) -> None:
         self.module_scope: Optional[Scope] = None
         self.scope: Scope  # set in collect()
         self.function: Optional[FunctionInfo] = None
@@ -122,8 +64,11 @@ class Collector:
         self.module_calls: list[CallSite] = []
         self.scopes: list[Scope] = []
         self._order = 0
-        self._covered: list[frozenset[Need]] = [_NONE]  # with-blocks and if-guards around here
-        self._block_cov: list[set[Need]] = [set()]  # early-return guards, per block
+        self._guards: list[Guard] = []  # with-blocks and if-tests around here
+        self._block_guards: list[list[Guard]] = [[]]  # tests known after an early exit, per block
+        self._guard_snapshot: tuple[Guard, ...] = NO_GUARDS
+        self.parents: dict[int, Optional[cst.CSTNode]] = {}
+        self._parent: Optional[cst.CSTNode] = None
         self._loops: list[int] = [0]  # loop depth, per function
         self._skip: set[int] = set()  # ids of Name nodes that are not loads
         self._stores: set[int] = set()  # ids of Attribute/Name nodes that are written to
@@ -149,12 +94,15 @@ class Collector:
     def walk(self, node: Optional[cst.CSTNode]) -> None:
         if node is None:
             return
+        self.parents[id(node)] = outer = self._parent
+        self._parent = node
         handler = self._handlers.get(type(node))
         if handler is None or handler(node):
             self.walk_children(node)
+        self._parent = outer
 
     def walk_children(self, node: cst.CSTNode) -> None:
-        for name in _code_fields(type(node)):
+        for name in code_fields(type(node)):
             value = getattr(node, name)
             if isinstance(value, cst.CSTNode):
                 self.walk(value)
@@ -173,13 +121,8 @@ class Collector:
         self._order += 1
         return self._order
 
-    def _current_covered(self) -> frozenset[Need]:
-        cov: set[Need] = set()
-        for c in self._covered:
-            cov |= c
-        for c in self._block_cov:
-            cov |= c
-        return frozenset(cov)
+    def _guards_changed(self) -> None:
+        self._guard_snapshot = (*self._guards, *(g for block in self._block_guards for g in block))
 
     def _new_scope(self, kind: ScopeKind, node: cst.CSTNode, parent: Optional[Scope], **kw) -> Scope:
         scope = Scope(kind, node, parent, **kw)
@@ -227,24 +170,17 @@ class Collector:
         if isinstance(expr, cst.Call):
             self._call_use.setdefault(id(expr), {}).update(use)
 
-    def _enclosing_function(self, scope: Optional[Scope]) -> Optional[FunctionInfo]:
-        while scope is not None:
-            if scope.function is not None:
-                return scope.function
-            if scope.kind in (ScopeKind.MODULE, ScopeKind.CLASS):
-                return None
-            scope = scope.parent
-        return None
-
     def _run_body(self, scope: Scope, function: Optional[FunctionInfo], body: cst.CSTNode) -> None:
         """Walk a body that runs later, in its own scope, outside the definer's guards."""
-        saved = (self.scope, self.function, self._covered, self._block_cov)
+        saved = (self.scope, self.function, self._guards, self._block_guards)
         self.scope, self.function = scope, function
-        self._covered, self._block_cov = [_NONE], [set()]
+        self._guards, self._block_guards = [], [[]]
+        self._guards_changed()
         self._loops.append(0)
         self.walk(body)
         self._loops.pop()
-        self.scope, self.function, self._covered, self._block_cov = saved
+        self.scope, self.function, self._guards, self._block_guards = saved
+        self._guards_changed()
 
     # --- functions, classes, comprehensions -------------------------------------------
 
@@ -323,6 +259,7 @@ class Collector:
 
     def _import(self, node: cst.Import) -> bool:
         for alias in node.names:
+            self.parents[id(alias)] = node
             full = _import_qualname(alias.name)
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
                 self._bind(alias.asname.name.value, Binding(BindingKind.IMPORT, alias, qualname=full))
@@ -337,6 +274,7 @@ class Collector:
         if isinstance(node.names, cst.ImportStar):
             return False
         for alias in node.names:
+            self.parents[id(alias)] = node
             name = _import_qualname(alias.name)
             local = name
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
@@ -436,7 +374,7 @@ class Collector:
     # --- context coverage -----------------------------------------------------------
 
     def _with(self, node: cst.With) -> bool:
-        covered: set[Need] = set()
+        pushed = 0
         for item in node.items:
             if item.asname is not None:
                 self._bind_target(item.asname.name, BindingKind.ASSIGN, item.item)
@@ -444,39 +382,36 @@ class Collector:
                     self._mark_call(item.item, with_target=item.asname.name.value)
             if self.function is not None:
                 self.function.with_items.append(WithItem(item.item, self.scope, self._next()))
-            expr = item.item
-            if isinstance(expr, cst.Call):
-                name = dotted_name(expr.func) or ""
-                method = name.rsplit(".", 1)[-1]
-                if method in PUSHES_REQUEST or self._is_wrapper(name):
-                    covered |= _BOTH
-                elif method in PUSHES_APP:
-                    covered |= _APP
             self.walk(item.item)  # evaluated before the block: not covered by it
             if item.asname is not None:
                 self.walk(item.asname.name)
-        self._covered.append(frozenset(covered))
+            self._guards.append(Guard(GuardKind.WITH, item.item, self.scope))
+            pushed += 1
+        self._guards_changed()
         self.walk(node.body)
-        self._covered.pop()
+        del self._guards[len(self._guards) - pushed:]
+        self._guards_changed()
         return False
 
     def _if(self, node: cst.If) -> bool:
-        covered, negated = guard_of(node.test)
         self.walk(node.test)
-        self._covered.append(covered if covered and not negated else _NONE)
+        self._guards.append(Guard(GuardKind.TEST, node.test, self.scope))
+        self._guards_changed()
         self.walk(node.body)
-        self._covered.pop()
-        self._covered.append(covered if covered and negated else _NONE)
+        self._guards[-1] = Guard(GuardKind.TEST, node.test, self.scope, holds=False)
+        self._guards_changed()
         self.walk(node.orelse)
-        self._covered.pop()
-        if covered and negated and _leaves_block(node.body):
-            self._block_cov[-1] |= covered  # ``if not has_request_context(): return``
+        self._guards.pop()
+        if leaves_block(node.body):  # ``if not has_request_context(): return``: false from here on
+            self._block_guards[-1].append(Guard(GuardKind.TEST, node.test, self.scope, holds=False))
+        self._guards_changed()
         return False
 
     def _indented_block(self, node: cst.IndentedBlock) -> bool:
-        self._block_cov.append(set())
+        self._block_guards.append([])
         self.walk_all(node.body)
-        self._block_cov.pop()
+        self._block_guards.pop()
+        self._guards_changed()
         return False
 
     # --- loads and calls ------------------------------------------------------------
@@ -486,18 +421,21 @@ class Collector:
         inner: cst.BaseExpression = node
         while isinstance(inner, cst.Attribute):
             attrs.append(inner.attr.value)
-            inner = inner.value
+            self.parents[id(inner.value)] = inner  # the chain's inner nodes are not walked
+            last, inner = inner, inner.value
         if isinstance(inner, cst.Name):
             if id(inner) not in self._skip:
                 self._add_ref(Ref(inner.value, tuple(reversed(attrs)), node, self.scope,
-                                  self._current_covered(), self._next(), store=id(node) in self._stores))
-        else:
-            self.walk(inner)  # ``f().attr``: the call inside is code
+                                  self._guard_snapshot, self._next(), store=id(node) in self._stores))
+        else:  # ``f().attr``: the call inside is code
+            self._parent = last
+            self.walk(inner)
+            self._parent = node
         return False
 
     def _name(self, node: cst.Name) -> bool:
         if id(node) not in self._skip:
-            self._add_ref(Ref(node.value, (), node, self.scope, self._current_covered(), self._next(),
+            self._add_ref(Ref(node.value, (), node, self.scope, self._guard_snapshot, self._next(),
                               store=id(node) in self._stores))
         return False
 
@@ -505,7 +443,7 @@ class Collector:
         for arg in node.args:
             self._mark_call(arg.value, consumed=True)
         use = self._call_use.pop(id(node), {})
-        site = CallSite(node, self.scope, self._current_covered(), self._next(), self._loops[-1] > 0,
+        site = CallSite(node, self.scope, self._guard_snapshot, self._next(), self._loops[-1] > 0,
                         **use)  # type: ignore[arg-type]
         (self.function.calls if self.function else self.module_calls).append(site)
         return True
@@ -527,11 +465,11 @@ class Collector:
     def facts(self, module: cst.Module) -> ModuleFacts:
         assert self.module_scope is not None
         return ModuleFacts(module, self.module_scope, self.functions, self.classes,
-                           self.module_refs, self.module_calls, self.scopes)
+                           self.module_refs, self.module_calls, self.scopes, Parents(self.parents))
 
 
-def collect(module: cst.Module, pushes_context: "callable[[str], bool]" = lambda name: False) -> ModuleFacts:
-    collector = Collector(pushes_context)
+def collect(module: cst.Module) -> ModuleFacts:
+    collector = Collector()
     collector.module_scope = collector.scope = collector._new_scope(ScopeKind.MODULE, module, None)
     collector.walk_all(module.body)
     return collector.facts(module)

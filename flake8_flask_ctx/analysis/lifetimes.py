@@ -2,10 +2,11 @@
 
 A copied request context keeps the ``request`` object alive, but not the connection: once
 the view has returned, the server may have closed the body stream and sent the session
-cookie (flask-runtime.md §5). A worker is *joined* when the spawning function waits for
-it: ``t.join()``, ``future.result()``, ``concurrent.futures.wait``, a blocking pool method,
-an executor ``with`` block, a consumed ``executor.map``, an ``await``ed
-``run_in_executor``.
+cookie (docs/runtime-facts.md, "A thread that outlives the request"). A worker is
+*joined* when the spawning function waits for it, in one of the ways its spawner's record
+allows (``Spawner.joins``): ``t.join()``, ``future.result()``, ``concurrent.futures.wait``,
+a blocking pool method, an executor ``with`` block, a consumed ``executor.map``; and an
+``await``ed ``run_in_executor``.
 """
 
 from __future__ import annotations
@@ -14,13 +15,9 @@ from typing import Optional
 
 import libcst as cst
 
-from .knowledge import POOL_METHODS
+from ..catalogue.spawners import WAIT_FUNCTIONS, WAIT_METHODS, Join
 from .model import BindingKind, CallSite, FunctionInfo
 from .workers import SpawnSite, WorkerAnalysis
-
-BLOCKING_POOL_METHODS = frozenset({"map", "starmap", "apply"})
-WAIT_METHODS = frozenset({"join", "result", "get", "wait", "exception"})
-WAIT_FUNCTIONS = frozenset({"wait", "as_completed", "joinall", "killall"})
 
 
 def _receiver_name(call: cst.Call) -> Optional[str]:
@@ -79,18 +76,15 @@ def is_joined(site: SpawnSite, workers: WorkerAnalysis) -> bool:
     call = site.call
     if owner is None or call.awaited:
         return True  # module-level code has no request to outlive
-    method = _method(call.node)
-    if method is not None and site.spec.name.startswith(("Pool.", "ThreadPoolExecutor.")):
-        receiver = call.node.func.value  # type: ignore[union-attr]
-        if site.spec.name.startswith("Pool.") and method in BLOCKING_POOL_METHODS:
-            return True
-        if _in_with_block(receiver, site, workers):
-            return True
-        if site.spec.name == "ThreadPoolExecutor.map" and call.consumed:
-            return True
-        names = {n for n in (call.assigned_to, _receiver_name(call.node)) if n}
-        if method in POOL_METHODS and call.consumed:
-            return True
-        return _waits_later(owner, call, names, workers)
+    joins = site.spawner.joins
+    if Join.BLOCKING in joins:
+        return True
+    if Join.CONSUMED in joins and call.consumed:
+        return True
     names = {call.assigned_to} if call.assigned_to else set()
+    if Join.RECEIVER in joins and site.receiver is not None:
+        if _in_with_block(site.receiver, site, workers):
+            return True
+        if isinstance(site.receiver, cst.Name):
+            names.add(site.receiver.value)
     return _waits_later(owner, call, names, workers)

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Optional, Union
+from typing import TYPE_CHECKING, Iterator, Optional, Union
 
 import libcst as cst
 
-from .knowledge import Need
+from ..catalogue.contexts import Need
+
+if TYPE_CHECKING:
+    from .tree import Parents
 
 
 class ScopeKind(Enum):
@@ -59,6 +62,27 @@ class Scope:
         self.bindings.setdefault(name, []).append(binding)
 
 
+class GuardKind(Enum):
+    WITH = "with"  # the body of ``with <expr>:``
+    TEST = "test"  # code that runs only when ``<expr>`` is true (or false, see ``holds``)
+
+
+@dataclass(frozen=True, eq=False)
+class Guard:
+    """Something around a point of code that may give it a context, decided by ``resolve.py``:
+    ``with app.app_context():``, ``if has_request_context():``, the code after
+    ``if not has_request_context(): return`` (the test is known to be false there)."""
+
+    kind: GuardKind
+    expr: cst.BaseExpression
+    scope: Scope
+    holds: bool = True  # TEST: the test is true here (False: it is known to be false)
+
+
+NO_GUARDS: tuple[Guard, ...] = ()
+_NOTHING: frozenset[Need] = frozenset()
+
+
 @dataclass(eq=False)
 class Ref:
     """A load of ``name`` (optionally followed by ``.attr.attr``) at ``node``, the outermost expression."""
@@ -67,22 +91,24 @@ class Ref:
     attrs: tuple[str, ...]
     node: cst.BaseExpression
     scope: Scope  # where the name is resolved
-    covered: frozenset[Need]  # contexts pushed around this point (with-blocks, guards)
+    guards: tuple[Guard, ...]  # what surrounds this point (with-blocks, tests)
     order: int
     store: bool = False  # ``g.x = ...`` / ``session[k] = ...``: written, not read
+    covered: frozenset[Need] = _NOTHING  # contexts the guards give: set by the analysis
 
 
 @dataclass(eq=False)
 class CallSite:
     node: cst.Call
     scope: Scope
-    covered: frozenset[Need]
+    guards: tuple[Guard, ...]
     order: int
     in_loop: bool  # inside a for/while body or a comprehension of the same function
     assigned_to: Optional[str] = None  # ``t = Thread(...)``: the name that keeps the result
     awaited: bool = False  # ``await loop.run_in_executor(...)``
     consumed: bool = False  # the result is iterated or passed on: ``list(ex.map(...))``
     with_target: Optional[str] = None  # ``with Pool() as p:``: the name bound to the result
+    covered: frozenset[Need] = _NOTHING  # contexts the guards give: set by the analysis
 
 
 @dataclass(eq=False)
@@ -141,3 +167,17 @@ class ModuleFacts:
     module_refs: list[Ref]  # top-level and class-body code
     module_calls: list[CallSite]
     scopes: list[Scope]  # every scope, module first
+    parents: "Parents"  # parent links of every node the collector walked
+
+    def all_refs(self) -> Iterator[Ref]:
+        yield from self.module_refs
+        for fn in self.functions:
+            yield from fn.refs
+
+    def all_calls(self) -> Iterator[tuple[CallSite, Optional[FunctionInfo]]]:
+        """Every call, with the function whose body makes it (None: module level)."""
+        for call in self.module_calls:
+            yield call, None
+        for fn in self.functions:
+            for call in fn.calls:
+                yield call, fn

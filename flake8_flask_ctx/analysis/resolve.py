@@ -12,10 +12,24 @@ from typing import Optional
 
 import libcst as cst
 
+from ..catalogue.contexts import Need
+from ..catalogue.flask_names import CONTEXT_PUSHERS, GUARDS, PROXY_OBJECTS, canonical, need_of
 from ..options import Options
-from .collector import dotted_name
-from .knowledge import PROXY_OBJECTS, Need, canonical, need_of
-from .model import Binding, BindingKind, ClassInfo, FunctionInfo, ModuleFacts, Ref, Scope, ScopeKind
+from .model import (
+    Binding,
+    BindingKind,
+    ClassInfo,
+    FunctionInfo,
+    Guard,
+    GuardKind,
+    ModuleFacts,
+    Ref,
+    Scope,
+    ScopeKind,
+)
+from .tree import dotted_name
+
+_NOTHING: frozenset[Need] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -33,6 +47,7 @@ class Resolver:
     def __init__(self, facts: ModuleFacts, options: Options) -> None:
         self.facts = facts
         self.options = options
+        self._covered: dict[int, tuple[tuple[Guard, ...], frozenset[Need]]] = {}
 
     # --- scoping --------------------------------------------------------------------
 
@@ -55,6 +70,16 @@ class Resolver:
             first = False
             s = s.parent
         return None
+
+    def bound_within(self, scope: Scope, name: str, fn: FunctionInfo) -> bool:
+        """Is ``name``, loaded in ``scope``, bound in ``fn`` or a scope nested in it?
+        (A hoist must not move an expression that reads such a name out of ``fn``.)"""
+        s = self.defining_scope(scope, name)
+        while s is not None:
+            if s is fn.scope:
+                return True
+            s = s.parent
+        return False
 
     def lookup(self, scope: Scope, name: str) -> Optional[list[Binding]]:
         """The bindings ``name`` can have when loaded in ``scope`` (None: builtin or unknown)."""
@@ -94,6 +119,50 @@ class Resolver:
         if base is None:
             return None
         return canonical(f"{base}.{rest}" if rest else base)
+
+    # --- contexts pushed or guaranteed around a point -------------------------------------
+
+    def covered(self, guards: tuple[Guard, ...]) -> frozenset[Need]:
+        """The contexts that ``guards`` give the code inside them (memoized per snapshot)."""
+        if not guards:
+            return _NOTHING
+        cached = self._covered.get(id(guards))
+        if cached is None:
+            needs: set[Need] = set()
+            for guard in guards:
+                if guard.kind is GuardKind.WITH:
+                    needs |= self._pushed_by(guard.expr, guard.scope)
+                else:
+                    needs |= self._known_by_test(guard.expr, guard.scope, guard.holds)
+            cached = self._covered[id(guards)] = (guards, frozenset(needs))
+        return cached[1]
+
+    def _pushed_by(self, expr: cst.BaseExpression, scope: Scope) -> frozenset[Need]:
+        """``with app.app_context():``, ``with app.test_request_context():``, a user's wrapper."""
+        if not isinstance(expr, cst.Call):
+            return _NOTHING
+        written = dotted_name(expr.func) or ""
+        pushed = CONTEXT_PUSHERS.get(written.rsplit(".", 1)[-1])
+        if pushed is not None:
+            return pushed
+        qual = self.qualname(expr.func, scope)
+        if self.options.is_context_wrapper(*(n for n in (written, qual) if n)):
+            return frozenset(Need)
+        return _NOTHING
+
+    def _known_by_test(self, test: cst.BaseExpression, scope: Scope, holds: bool) -> frozenset[Need]:
+        """What a test being true (``holds``) or false guarantees: ``has_request_context()``."""
+        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            return self._known_by_test(test.expression, scope, not holds)
+        if isinstance(test, cst.BooleanOperation):
+            left = self._known_by_test(test.left, scope, holds)
+            right = self._known_by_test(test.right, scope, holds)
+            both_hold = isinstance(test.operator, cst.And) == holds  # ``a and b`` true, ``a or b`` false
+            return left | right if both_hold else left & right
+        if isinstance(test, cst.Call) and holds:
+            qual = self.qualname(test.func, scope)
+            return GUARDS.get(qual or "", _NOTHING)
+        return _NOTHING
 
     # --- context uses -----------------------------------------------------------------
 

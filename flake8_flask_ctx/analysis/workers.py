@@ -18,28 +18,15 @@ from typing import Iterator, Optional
 
 import libcst as cst
 
-from ..options import Options
-from .collector import dotted_name
-from .knowledge import (
-    ANY_RECEIVER_METHODS,
-    COPY_REQUEST_CONTEXT,
-    EXECUTOR_CONSTRUCTORS,
-    EXECUTOR_METHODS,
-    FUNCTION_SPAWNERS,
-    POOL_CONSTRUCTORS,
-    POOL_METHODS,
-    THREAD_BASES,
-    Need,
-    satisfied,
-    SpawnerSpec,
-    custom_spawner,
-)
+from ..catalogue.contexts import Need
+from ..catalogue.flask_names import COPY_REQUEST_CONTEXT, satisfied
+from ..catalogue.spawners import PARTIAL, TABLE, ArgSlot, Spawner, SpawnerTable, custom_spawner
+from ..options import Options, match_dotted
 from .model import BindingKind, CallSite, ClassInfo, FunctionInfo, ModuleFacts, Ref, Scope
-from ..options import match_dotted
 from .resolve import ContextUse, Resolver
+from .tree import dotted_name
 
 MAX_CALL_DEPTH = 12
-PARTIAL = "functools.partial"
 
 
 @dataclass(frozen=True)
@@ -66,11 +53,12 @@ class Target:
 @dataclass(eq=False)
 class SpawnSite:
     call: CallSite
-    spec: SpawnerSpec
+    spawner: Spawner
     owner: Optional[FunctionInfo]  # the function that spawns (None: module level)
     targets: list[Target]
     passed: list[cst.BaseExpression]  # values handed to the worker, evaluated by the spawner
     thread_class: Optional[ClassInfo] = None
+    receiver: Optional[cst.BaseExpression] = None  # ``pool`` in ``pool.map(...)``
 
     @property
     def node(self) -> cst.Call:
@@ -83,14 +71,23 @@ class SpawnSite:
         names = ", ".join(t.function.display for t in self.targets)
         return f"worker {names}"
 
+    def worker_chain(self, chain: "Chain") -> str:
+        """``worker publish() -> client_ip()``, or ``thread Job: Job.run() -> ...``."""
+        if self.thread_class is not None:
+            return f"thread {self.thread_class.name}: {chain.describe()}"
+        return f"worker {chain.describe()}"
 
-def call_argument(call: cst.Call, pos: Optional[int], keywords: tuple[str, ...]) -> Optional[cst.BaseExpression]:
-    positional = [a for a in call.args if a.keyword is None and not a.star]
+
+def call_argument(call: cst.Call, slot: Optional[ArgSlot]) -> Optional[cst.BaseExpression]:
+    """The argument ``call`` passes in ``slot`` (by keyword or by position), if any."""
+    if slot is None:
+        return None
     for a in call.args:
-        if a.keyword is not None and a.keyword.value in keywords:
+        if a.keyword is not None and a.keyword.value in slot.keywords:
             return a.value
-    if pos is not None and pos < len(positional):
-        return positional[pos].value
+    positional = [a for a in call.args if a.keyword is None and not a.star]
+    if slot.position is not None and slot.position < len(positional):
+        return positional[slot.position].value
     return None
 
 
@@ -107,7 +104,7 @@ def literal_elements(expr: Optional[cst.BaseExpression]) -> list[cst.BaseExpress
 
 class WorkerAnalysis:
     def __init__(self, facts: ModuleFacts, resolver: Resolver, options: Options,
-                 server_name: bool = False) -> None:
+                 server_name: bool = False, spawners: SpawnerTable = TABLE) -> None:
         self.facts = facts
         self.server_name = server_name  # the module configures SERVER_NAME
         self.resolver = resolver
@@ -119,21 +116,16 @@ class WorkerAnalysis:
                 parent = resolver.enclosing_function(fn.parent)
                 if parent is not None:
                     self._children.setdefault(id(parent), []).append(fn)
+        self.spawners = spawners
         self._custom = [custom_spawner(p) for p in options.extra_spawners]
         self._needs: dict[int, dict[Need, Chain]] = {}
         self._reach: dict[int, list[Reached]] = {}
         self._uses: dict[int, Optional[ContextUse]] = {}
-        self._in_progress: set[int] = set()
+        self._in_progress: list[int] = []  # the functions being walked, outermost first
         self._call_sites: Optional[dict[int, CallSite]] = None
 
-    # --- all calls, with their owners ---------------------------------------------------
-
     def all_calls(self) -> Iterator[tuple[CallSite, Optional[FunctionInfo]]]:
-        for call in self.facts.module_calls:
-            yield call, None
-        for fn in self.facts.functions:
-            for call in fn.calls:
-                yield call, fn
+        return self.facts.all_calls()
 
     # --- spawn sites ------------------------------------------------------------------
 
@@ -149,76 +141,71 @@ class WorkerAnalysis:
         node = call.node
         thread_class = self.resolver.class_of(node.func, call.scope)
         if thread_class is not None:
-            if self.resolver.class_bases(thread_class) & THREAD_BASES:
-                return self._thread_subclass_site(call, owner, thread_class)
+            for base in self.resolver.class_bases(thread_class):
+                spawner = self.spawners.subclass_bases.get(base)
+                if spawner is not None:
+                    return self._thread_subclass_site(call, owner, thread_class, spawner)
             return None
-        spec = self.spawner_spec(node.func, call.scope, owner)
-        if spec is None:
+        spawner = self.spawner_of(node.func, call.scope, owner)
+        if spawner is None:
             return None
-        target_expr = call_argument(node, spec.target_pos, spec.target_kw)
+        target_expr = call_argument(node, spawner.worker)
         if target_expr is None:
             return None
         target = self.resolve_target(target_expr, call.scope, owner)
-        passed = literal_elements(call_argument(node, spec.args_pos, (spec.args_kw,) if spec.args_kw else ()))
-        passed += literal_elements(call_argument(node, spec.kwargs_pos, (spec.kwargs_kw,) if spec.kwargs_kw else ()))
-        if spec.extra_from is not None:
+        passed = literal_elements(call_argument(node, spawner.args))
+        passed += literal_elements(call_argument(node, spawner.kwargs))
+        if spawner.extra_from is not None:
             positional = [a for a in node.args if a.keyword is None and not a.star]
-            passed += [a.value for a in positional[spec.extra_from:]]
+            passed += [a.value for a in positional[spawner.extra_from:]]
             passed += [a.value for a in node.args if a.keyword is not None
-                       and a.keyword.value not in spec.target_kw]
+                       and a.keyword.value not in spawner.worker.keywords]
         if target is not None:
             passed += target.bound_args
-        return SpawnSite(call, spec, owner, [target] if target else [], passed)
+        receiver = node.func.value if spawner.methods and isinstance(node.func, cst.Attribute) else None
+        return SpawnSite(call, spawner, owner, [target] if target else [], passed, receiver=receiver)
 
-    def spawner_spec(self, func: cst.BaseExpression, scope: Scope,
-                     owner: Optional[FunctionInfo]) -> Optional[SpawnerSpec]:
+    def spawner_of(self, func: cst.BaseExpression, scope: Scope,
+                   owner: Optional[FunctionInfo]) -> Optional[Spawner]:
         qual = self.resolver.qualname(func, scope)
-        if qual in FUNCTION_SPAWNERS:
-            return FUNCTION_SPAWNERS[qual]
+        if qual in self.spawners.by_callable:
+            return self.spawners.by_callable[qual]
         written = dotted_name(func)
         if qual in (COPY_REQUEST_CONTEXT, PARTIAL) or self.options.is_context_wrapper(*(n for n in (qual, written) if n)):
             return None  # wrappers build a worker, they do not start one (even for a '*' spawner option)
-        for spec in self._custom:
-            if any(match_dotted(spec.name, n) for n in (qual, written) if n):
-                return spec
+        for spawner in self._custom:
+            if any(match_dotted(spawner.name, n) for n in (qual, written) if n):
+                return spawner
         if isinstance(func, cst.Attribute):
             method = func.attr.value
-            if method in ANY_RECEIVER_METHODS:
-                return ANY_RECEIVER_METHODS[method]
-            if method in POOL_METHODS or method in EXECUTOR_METHODS:
-                kind = self.receiver_kind(func.value, scope, owner)
-                if kind == "pool":
-                    return POOL_METHODS.get(method)
-                if kind == "executor":
-                    return EXECUTOR_METHODS.get(method)
+            if method not in self.spawners.by_method:
+                return None
+            if not self.spawners.needs_receiver(method):
+                return self.spawners.method(method, None)
+            found = {self.spawners.method(method, c) for c in self.receiver_constructors(func.value, scope, owner)}
+            return found.pop() if len(found) == 1 else None
         return None
 
-    def receiver_kind(self, expr: cst.BaseExpression, scope: Scope,
-                      owner: Optional[FunctionInfo], depth: int = 0) -> Optional[str]:
-        """``pool`` / ``executor`` when ``expr`` is a thread pool this module creates."""
+    def receiver_constructors(self, expr: cst.BaseExpression, scope: Scope,
+                              owner: Optional[FunctionInfo], depth: int = 0) -> set[Optional[str]]:
+        """Qualified names of the constructors whose result ``expr`` may hold (None: unknown)."""
         if depth > 4:
-            return None
+            return {None}
         if isinstance(expr, cst.Call):
-            qual = self.resolver.qualname(expr.func, scope)
-            if qual in POOL_CONSTRUCTORS:
-                return "pool"
-            if qual in EXECUTOR_CONSTRUCTORS:
-                return "executor"
-            return None
+            return {self.resolver.qualname(expr.func, scope)}
         if isinstance(expr, cst.Name):
-            bindings = self.resolver.lookup(scope, expr.value) or []
-            kinds = {self.receiver_kind(b.value, scope, owner, depth + 1)
-                     for b in bindings if b.kind is BindingKind.ASSIGN and b.value is not None}
-            return kinds.pop() if len(kinds) == 1 else None
+            values = [b.value for b in self.resolver.lookup(scope, expr.value) or []
+                      if b.kind is BindingKind.ASSIGN and b.value is not None]
+            return {c for v in values for c in self.receiver_constructors(v, scope, owner, depth + 1)} or {None}
         if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and owner is not None \
                 and owner.cls is not None and owner.params and expr.value.value == owner.params[0]:
             values = owner.cls.self_attrs.get(expr.attr.value, [])
-            kinds = {self.receiver_kind(v, owner.cls.parent, None, depth + 1) for v in values}
-            return kinds.pop() if len(kinds) == 1 else None
-        return None
+            return {c for v in values for c in self.receiver_constructors(v, owner.cls.parent, None, depth + 1)} \
+                or {None}
+        return {None}
 
     def _thread_subclass_site(self, call: CallSite, owner: Optional[FunctionInfo],
-                              cls: ClassInfo) -> Optional[SpawnSite]:
+                              cls: ClassInfo, spawner: Spawner) -> Optional[SpawnSite]:
         run = self.resolver.method(cls, "run")
         if run is None:
             return None
@@ -233,12 +220,12 @@ class WorkerAnalysis:
                 if attr not in called_attrs:
                     continue
                 index = init.params.index(param) - 1
-                expr = call_argument(call.node, index, (param,))
+                expr = call_argument(call.node, ArgSlot(index, (param,)))
                 target = self.resolve_target(expr, call.scope, owner) if expr is not None else None
                 if target is not None:
                     targets.append(target)
                     passed += target.bound_args
-        return SpawnSite(call, SpawnerSpec(cls.name), owner, targets, passed, thread_class=cls)
+        return SpawnSite(call, spawner, owner, targets, passed, thread_class=cls)
 
     # --- targets ------------------------------------------------------------------------
 
@@ -264,7 +251,7 @@ class WorkerAnalysis:
             fn = self._lambdas.get(id(expr))
             return Target(expr, fn) if fn else None
         if isinstance(expr, cst.Call):
-            first = call_argument(expr, 0, ())
+            first = call_argument(expr, ArgSlot(0))
             if first is None:
                 return None
             qual = self.resolver.qualname(expr.func, scope)
@@ -294,30 +281,46 @@ class WorkerAnalysis:
 
     # --- what a worker runs ---------------------------------------------------------------
 
-    def reach(self, fn: FunctionInfo, depth: int = 0) -> list["Reached"]:
+    def reach(self, fn: FunctionInfo) -> list["Reached"]:
         """Every name load ``fn`` executes, directly or through same-module calls and lambdas.
 
-        Copied callees are skipped (they run in their own context). Results are memoized;
-        a cycle or the depth bound cuts the walk instead of recursing forever.
+        Copied callees are skipped (they run in their own context). A call back into a
+        function that is still being walked (a cycle) or past the depth bound is cut.
         """
+        return self._walk(fn, 0)[0]
+
+    def _walk(self, fn: FunctionInfo, depth: int) -> tuple[list["Reached"], int]:
+        """(loads, lowest cut): the lowest position in the walk's stack that a cycle cut
+        reached (-1: the depth bound cut it). A result is memoized only when no cut reached
+        above ``fn`` itself: otherwise it depends on where the walk started, and caching it
+        would make findings depend on the order of the code in the file."""
         key = id(fn)
-        if key in self._reach:
-            return self._reach[key]
-        if key in self._in_progress or depth > MAX_CALL_DEPTH:
-            return []
-        self._in_progress.add(key)
+        cached = self._reach.get(key)
+        if cached is not None:
+            return cached, len(self._in_progress)
+        if key in self._in_progress:
+            return [], self._in_progress.index(key)
+        if depth > MAX_CALL_DEPTH:
+            return [], -1
+        position = len(self._in_progress)
+        self._in_progress.append(key)
+        lowest = position + 1
         out = [Reached(ref, (fn,), ref.covered, ref.order) for ref in fn.refs]
         for call in fn.calls:
             callee = self.resolver.function_of(call.node.func, call.scope, fn)
             if callee is None or callee is fn or self.is_copied(callee):
                 continue
-            out += [Reached(r.ref, (fn, *r.path), r.covered | call.covered, call.order)
-                    for r in self.reach(callee, depth + 1)]
+            loads, low = self._walk(callee, depth + 1)
+            lowest = min(lowest, low)
+            out += [Reached(r.ref, (fn, *r.path), r.covered | call.covered, call.order) for r in loads]
         for child in self._children.get(key, []):
-            out += [Reached(r.ref, (fn, *r.path), r.covered, r.order) for r in self.reach(child, depth + 1)]
-        self._in_progress.discard(key)
-        self._reach[key] = out
-        return out
+            loads, low = self._walk(child, depth + 1)
+            lowest = min(lowest, low)
+            out += [Reached(r.ref, (fn, *r.path), r.covered, r.order) for r in loads]
+        self._in_progress.pop()
+        if lowest >= position:
+            self._reach[key] = out
+        return out, lowest
 
     def context_use(self, ref: Ref) -> Optional[ContextUse]:
         key = id(ref)
@@ -338,6 +341,15 @@ class WorkerAnalysis:
                     found[use.need] = (r.order, Chain(use, r.path, r.covered))
             self._needs[key] = {need: chain for need, (_, chain) in found.items()}
         return self._needs[key]
+
+    def first_need(self, site: SpawnSite, need: Need) -> Optional[Chain]:
+        """The first use of ``need`` that a worker of ``site`` makes with no such context."""
+        for target in site.targets:
+            if not target.copied:
+                chain = self.needs(target.function).get(need)
+                if chain is not None:
+                    return chain
+        return None
 
     def satisfied(self, use: ContextUse, covered: frozenset[Need]) -> bool:
         return satisfied(use.qualname, use.need, covered, self.server_name)

@@ -13,6 +13,7 @@ from typing import Callable, Optional
 
 from ..findings import Finding
 from ..options import Options
+from ..rules.base import FixKind
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,7 @@ class AppliedFix:
     code: str  # the finding's code
     line: int  # the finding's line in the original text
     description: str  # one line: what was rewritten
+    kind: FixKind  # the strategy that made the change
 
 
 @dataclass
@@ -35,23 +37,23 @@ class FixResult:
 
 def fix_source(source: str, options: Optional[Options] = None,
                keep: Callable[[Finding, str], bool] = lambda finding, text: True,
-               strategies: Optional[frozenset[str]] = None) -> FixResult:
+               fixes: Optional[frozenset[FixKind]] = None) -> FixResult:
     """Fix what can be fixed safely in ``source``.
 
     ``keep(finding, text)`` False leaves a finding alone (``--select``, ``# noqa``);
     ``text`` is the text whose lines the finding refers to, which after a first round of
-    fixes is no longer ``source``. ``strategies`` limits the rewrites to some of
-    ``engine.STRATEGIES`` (the codemod commands use one each). ``FixResult.remaining``
+    fixes is no longer ``source``. ``fixes`` limits the rewrites to some kinds (the
+    codemod commands use a few each; default: all). ``FixResult.remaining``
     refers to ``FixResult.source``. Raises SyntaxError / ParserSyntaxError on text that
     does not parse.
     """
     from ..deep import run_deep
     from ..engine import parse_guard
     from ..prefilter import may_have_findings
-    from .engine import STRATEGIES, fix_module_source
+    from .engine import ALL_FIXES, fix_module_source
 
     options = options or Options()
     if not may_have_findings(source, options):
         return FixResult(source)
     parse_guard(source)
-    return run_deep(lambda: fix_module_source(source, options, keep, strategies or STRATEGIES))
+    return run_deep(lambda: fix_module_source(source, options, keep, fixes or ALL_FIXES))

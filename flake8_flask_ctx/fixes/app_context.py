@@ -13,9 +13,10 @@ from typing import Optional
 
 import libcst as cst
 
-from ..analysis.knowledge import FLASK_APP, Need
 from ..analysis.model import BindingKind, ScopeKind
 from ..analysis.workers import SpawnSite
+from ..catalogue.contexts import Need
+from ..catalogue.flask_names import CURRENT_APP, FLASK_APP, G
 from .context import FixContext
 from .naming import unique
 
@@ -47,7 +48,7 @@ def plan_app_context(ctx: FixContext, site: SpawnSite) -> bool:
             use = workers.context_use(r.ref)
             if use is not None and not workers.satisfied(use, frozenset({Need.APP})):
                 return False  # ``g`` (fresh in a new context) or url_for without SERVER_NAME
-            if use is not None and use.qualname == "flask.g":
+            if use is not None and use.qualname == G:
                 return False
     if not ctx.plan.claim(site.node, *(t.function.node for t in needing)):
         return False
@@ -65,7 +66,7 @@ def plan_app_context(ctx: FixContext, site: SpawnSite) -> bool:
                 return False
             assign = cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(cst.Name(name))], _current_app_object())])
             ctx.plan.insert_before.setdefault(id(anchor), []).append(assign)
-            ctx.plan.imports.add(("flask", "current_app"))
+            ctx.plan.imports.add(tuple(CURRENT_APP.rsplit(".", 1)))
         ctx.plan.wrap_body[id(fn.node)] = cst.Call(cst.Attribute(cst.Name(name), cst.Name("app_context")))
         ctx.note(site, f"{fn.name}() now runs in 'with {name}.app_context():'")
     return True

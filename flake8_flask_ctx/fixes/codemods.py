@@ -14,14 +14,15 @@ from typing import ClassVar
 import libcst as cst
 from libcst.codemod import CodemodCommand, SkipFile
 
+from ..rules import FixKind
 from . import fix_source
 
 
 class _FlaskContextCommand(CodemodCommand):
-    STRATEGIES: ClassVar[frozenset[str]] = frozenset()
+    FIXES: ClassVar[frozenset[FixKind]] = frozenset()
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
-        result = fix_source(tree.code, strategies=self.STRATEGIES)
+        result = fix_source(tree.code, fixes=self.FIXES)
         if not result.changed:
             raise SkipFile("no Flask context fix applies")
         for fix in result.applied:
@@ -31,25 +32,25 @@ class _FlaskContextCommand(CodemodCommand):
 
 class FixFlaskContext(_FlaskContextCommand):
     DESCRIPTION = "Apply every flake8-flask-ctx fix: hoist, copy per worker, app context, streams."
-    STRATEGIES = frozenset({"hoist", "copy", "app-context", "stream", "proxy"})
+    FIXES = frozenset(FixKind)
 
 
 class HoistContextReads(_FlaskContextCommand):
     DESCRIPTION = "Move request/g/current_app reads out of workers into arguments (the preferred fix)."
-    STRATEGIES = frozenset({"hoist"})
+    FIXES = frozenset({FixKind.HOIST, FixKind.MOVE_COPY_INTO_VIEW})
 
 
 class CopyRequestContext(_FlaskContextCommand):
     DESCRIPTION = ("Insert copy_current_request_context where it is correct: closures run by one "
                    "worker, call-site wraps for module-level targets, one copy per task in loops.")
-    STRATEGIES = frozenset({"copy"})
+    FIXES = frozenset({FixKind.COPY_PER_WORKER, FixKind.MOVE_COPY_INTO_VIEW})
 
 
 class PushAppContext(_FlaskContextCommand):
     DESCRIPTION = "Run workers that only need the app in 'with app.app_context():'."
-    STRATEGIES = frozenset({"app-context"})
+    FIXES = frozenset({FixKind.APP_CONTEXT})
 
 
 class StreamWithContext(_FlaskContextCommand):
     DESCRIPTION = "Wrap streamed generators that use the request in stream_with_context()."
-    STRATEGIES = frozenset({"stream"})
+    FIXES = frozenset({FixKind.STREAM_WITH_CONTEXT})

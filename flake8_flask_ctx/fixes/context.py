@@ -9,64 +9,87 @@ import libcst as cst
 
 from ..analysis import ModuleAnalysis
 from ..analysis.model import FunctionInfo
+from ..analysis.tree import Parents
 from ..analysis.workers import SpawnSite, Target
+from ..catalogue.flask_names import COPY_REQUEST_CONTEXT
 from ..findings import Finding
-from .edits import EditPlan, Parents
+from ..rules import FixKind
+from .edits import EditPlan
 
-COPY_IMPORT = ("flask", "copy_current_request_context")
+COPY_IMPORT = tuple(COPY_REQUEST_CONTEXT.rsplit(".", 1))  # ("flask", "copy_current_request_context")
+COPY = COPY_IMPORT[1]
+
+# A function's identity across rounds (each round re-parses, so nodes change): its dotted
+# path and how many functions with the same path come before it. The fixer adds no
+# function other than a missing ``__init__``, so the index survives a round.
+FunctionKey = tuple[str, int]
+Cause = tuple[str, int]  # (code, line) of the finding a change was made for
+
+
+@dataclass(frozen=True)
+class Note:
+    code: str
+    line: int
+    kind: FixKind
+    description: str
 
 
 @dataclass
 class FixContext:
     analysis: ModuleAnalysis
-    parents: Parents
     findings: list[Finding]
     plan: EditPlan = field(default_factory=EditPlan)
-    notes: list[tuple[str, int, str]] = field(default_factory=list)  # (code, line, what was done)
+    notes: list[Note] = field(default_factory=list)
     unused_imports: set[tuple[str, str]] = field(default_factory=set)
-    # functions a hoist changed, by qualified path, with the finding that started it: they
-    # survive the round's re-parse, so the next round can finish what this one started
-    dirty: dict[str, tuple[str, int]] = field(default_factory=dict)
-    cause: tuple[str, int] = ("", 0)  # the finding being fixed, for edits a later round makes
+    # functions a hoist changed, with the finding that started it: they survive the round's
+    # re-parse, so the next round can finish what this one started
+    dirty: dict[FunctionKey, Cause] = field(default_factory=dict)
+    cause: Cause = ("", 0)  # the finding being fixed, for edits a later round makes
+    kind: FixKind = FixKind.HOIST  # the strategy planning now
+
+    def __post_init__(self) -> None:
+        self._keys: Optional[dict[int, FunctionKey]] = None
+
+    @property
+    def parents(self) -> Parents:
+        return self.analysis.facts.parents
 
     # --- bookkeeping --------------------------------------------------------------------
 
     def site_findings(self, site: SpawnSite) -> list[Finding]:
-        return [f for f in self.findings if isinstance(f.detail, tuple) and f.detail and f.detail[0] is site]
+        return [f for f in self.findings if f.detail is not None and f.detail.site is site]
 
     def note(self, site_or_finding, description: str) -> None:
         findings = ([site_or_finding] if isinstance(site_or_finding, Finding)
                     else self.site_findings(site_or_finding))
         for f in findings:
-            self.notes.append((f.code, f.line, description))
+            self.notes.append(Note(f.code, f.line, self.kind, description))
         if not findings and self.cause[0]:
-            self.notes.append((*self.cause, description))
+            self.notes.append(Note(*self.cause, self.kind, description))
 
-    @staticmethod
-    def qualpath(fn: FunctionInfo) -> str:
-        parts = [fn.name]
-        scope = fn.parent
-        while scope is not None:
-            if scope.function is not None:
-                parts.append(scope.function.name)
-            elif scope.cls is not None:
-                parts.append(scope.cls.name)
-            scope = scope.parent
-        return ".".join(reversed(parts))
+    def key(self, fn: FunctionInfo) -> FunctionKey:
+        if self._keys is None:
+            self._keys = {}
+            counts: dict[str, int] = {}
+            for other in self.analysis.functions:
+                path = _dotted_path(other)
+                self._keys[id(other)] = (path, counts.get(path, 0))
+                counts[path] = counts.get(path, 0) + 1
+        return self._keys[id(fn)]
 
     def edited(self, fn: FunctionInfo) -> None:
-        self.dirty[self.qualpath(fn)] = self.cause
+        self.dirty[self.key(fn)] = self.cause
 
-    def dirty_cause(self, site: SpawnSite, dirty: dict[str, tuple[str, int]]) -> Optional[tuple[str, int]]:
+    def dirty_cause(self, site: SpawnSite, dirty: dict[FunctionKey, Cause]) -> Optional[Cause]:
         """The finding behind an earlier round's change to code a copied worker of ``site`` runs."""
         for target in site.targets:
             if not target.copied:
                 continue
-            paths = [self.qualpath(target.function)]
-            paths += [self.qualpath(fn) for r in self.analysis.workers.reach(target.function) for fn in r.path]
-            for path in paths:
-                if path in dirty:
-                    return dirty[path]
+            functions = [target.function]
+            functions += [fn for r in self.analysis.workers.reach(target.function) for fn in r.path]
+            for fn in functions:
+                if self.key(fn) in dirty:
+                    return dirty[self.key(fn)]
         return None
 
     def spawner_has_context(self, site: SpawnSite) -> bool:
@@ -78,12 +101,7 @@ class FixContext:
                        for other in self.analysis.spawn_sites for t in other.targets)
 
     def inside(self, node: cst.CSTNode, ancestor: cst.CSTNode) -> bool:
-        current: Optional[cst.CSTNode] = node
-        while current is not None:
-            if current is ancestor:
-                return True
-            current = self.parents.of(current)
-        return False
+        return self.parents.inside(node, ancestor)
 
     # --- dropping copies that are no longer needed ---------------------------------------
 
@@ -117,3 +135,15 @@ class FixContext:
             copier = self.homemade_copier(expr, fn.parent)
             if copier is not None:
                 self.plan.replace[id(decorator)] = None  # the function itself stays: others may import it
+
+
+def _dotted_path(fn: FunctionInfo) -> str:
+    parts = [fn.name]
+    scope = fn.parent
+    while scope is not None:
+        if scope.function is not None:
+            parts.append(scope.function.name)
+        elif scope.cls is not None:
+            parts.append(scope.cls.name)
+        scope = scope.parent
+    return ".".join(reversed(parts))

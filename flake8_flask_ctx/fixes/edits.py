@@ -10,7 +10,7 @@ drop whole when it would not parse.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Optional, Union
+from typing import Callable, Union
 
 import libcst as cst
 
@@ -40,43 +40,6 @@ class EditPlan:
     def empty(self) -> bool:
         return not (self.replace or self.insert_before or self.add_params or self.add_decorators
                     or self.wrap_body or self.add_args or self.remove_statements)
-
-
-class Parents(cst.CSTVisitor):
-    """Parent links for the original tree (libcst nodes do not keep them)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.parent: dict[int, cst.CSTNode] = {}
-        self._stack: list[cst.CSTNode] = []
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        if self._stack:
-            self.parent[id(node)] = self._stack[-1]
-        self._stack.append(node)
-        return True
-
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        self._stack.pop()
-
-    def of(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
-        return self.parent.get(id(node))
-
-    def statement_of(self, node: cst.CSTNode) -> Optional[cst.BaseStatement]:
-        """The statement directly inside a block (IndentedBlock or Module) containing ``node``."""
-        current: Optional[cst.CSTNode] = node
-        while current is not None:
-            parent = self.of(current)
-            if isinstance(parent, (cst.IndentedBlock, cst.Module)) and isinstance(current, cst.BaseStatement):
-                return current
-            current = parent
-        return None
-
-
-def parents_of(module: cst.Module) -> Parents:
-    parents = Parents()
-    module.visit(parents)
-    return parents
 
 
 class _Apply(cst.CSTTransformer):

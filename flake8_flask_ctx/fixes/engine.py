@@ -1,10 +1,12 @@
 """Rounds of analyse -> plan -> apply, until nothing changes.
 
-Each round reads the findings of the current text and lets each strategy plan edits for
-them, in the order of rules.md ("Fix strategy"): hoist, copy per worker, app context,
-streams. Some fixes unlock others (removing a module-level copy decorator in one round
-turns its spawns into FCX100 sites that the next round hoists), hence the rounds. A
-round whose result does not parse is discarded, so the text returned always parses.
+Each round reads the findings of the current text. A finding's rule says which fixes it
+offers (``Rule.fixes``). Fixes that work on a spawn site (hoist, app context, copy per
+worker) are tried per site, in ``SITE_ORDER``, over the union of what that site's findings
+offer; the first that plans an edit wins. The others work on one finding each. Some fixes
+unlock others (removing a module-level copy decorator in one round turns its spawns into
+FCX100 sites that the next round hoists), hence the rounds. A round whose result does not
+parse is discarded, so the text returned always parses.
 """
 
 from __future__ import annotations
@@ -18,51 +20,62 @@ from ..analysis import ModuleAnalysis
 from ..engine import check_source
 from ..findings import Finding
 from ..options import Options
-from ..rules import run_rules
+from ..rules import RULES_BY_CODE, FixKind, run_rules
 from .app_context import plan_app_context
 from .context import FixContext
 from .copy_wrap import plan_copy, remove_copy_outside_request
-from .edits import apply, parents_of
+from .edits import apply
 from .hoist import Hoister
 from .proxies import unwrap_proxy
 from .streams import wrap_stream
 
 MAX_ROUNDS = 8  # a hoist moves one call level per round
-SITE_CODES = frozenset({"FCX100", "FCX101", "FCX201", "FCX202", "FCX203"})
-STRATEGIES = frozenset({"hoist", "copy", "app-context", "stream", "proxy"})
+ALL_FIXES = frozenset(FixKind)
+SITE_ORDER = (FixKind.HOIST, FixKind.APP_CONTEXT, FixKind.COPY_PER_WORKER)
+FINDING_FIXES: dict[FixKind, Callable[[FixContext, Finding], bool]] = {
+    FixKind.MOVE_COPY_INTO_VIEW: remove_copy_outside_request,
+    FixKind.UNWRAP_PROXY: unwrap_proxy,
+    FixKind.STREAM_WITH_CONTEXT: wrap_stream,
+}
 
 
-def _plan_round(ctx: FixContext, strategies: frozenset[str], dirty: dict[str, tuple[str, int]]) -> None:
+def _offered(finding: Finding) -> tuple[FixKind, ...]:
+    return RULES_BY_CODE[finding.code].fixes
+
+
+def _plan_round(ctx: FixContext, allowed: frozenset[FixKind], dirty) -> None:
     hoister = Hoister(ctx)
+    site_fixes = {
+        FixKind.HOIST: hoister.plan,
+        FixKind.APP_CONTEXT: lambda site: plan_app_context(ctx, site),
+        FixKind.COPY_PER_WORKER: lambda site: plan_copy(ctx, site),
+    }
     sites = []
     for f in ctx.findings:
-        if f.code in SITE_CODES and f.detail[0] not in sites:
-            sites.append(f.detail[0])
-    if "hoist" in strategies:  # copied workers an earlier round changed: finish their hoist
+        site = f.detail.site if f.detail is not None else None
+        if site is not None and site not in sites and set(_offered(f)) & set(SITE_ORDER):
+            sites.append(site)
+    if FixKind.HOIST in allowed:  # copied workers an earlier round changed: finish their hoist
+        ctx.kind = FixKind.HOIST
         for site in ctx.analysis.spawn_sites:
             cause = None if site in sites else ctx.dirty_cause(site, dirty)
             if cause is not None:
                 ctx.cause = cause
                 hoister.plan(site)
-    copy = (lambda site: plan_copy(ctx, site)) if "copy" in strategies else (lambda site: False)
-    app = (lambda site: plan_app_context(ctx, site)) if "app-context" in strategies else (lambda site: False)
     for site in sites:
-        first = ctx.site_findings(site)[0]
-        ctx.cause = (first.code, first.line)
-        codes = {f.code for f in ctx.site_findings(site)}
-        if "hoist" in strategies and hoister.plan(site):
-            continue
-        if "FCX100" in codes:
-            copy(site)
-        elif "FCX101" in codes:  # app-only needs: the app context does not depend on the request
-            app(site) or copy(site)
+        findings = ctx.site_findings(site)
+        ctx.cause = (findings[0].code, findings[0].line)
+        offered = {kind for f in findings for kind in _offered(f)}
+        for kind in SITE_ORDER:
+            if kind in offered and kind in allowed:
+                ctx.kind = kind
+                if site_fixes[kind](site):
+                    break
     for f in ctx.findings:
-        if f.code == "FCX200" and strategies & {"hoist", "copy"}:
-            remove_copy_outside_request(ctx, f)
-        elif f.code == "FCX102" and "proxy" in strategies:
-            unwrap_proxy(ctx, f)
-        elif f.code == "FCX400" and "stream" in strategies:
-            wrap_stream(ctx, f)
+        for kind in _offered(f):
+            if kind in FINDING_FIXES and kind in allowed:
+                ctx.kind = kind
+                FINDING_FIXES[kind](ctx, f)
 
 
 def _parses(code: str) -> bool:
@@ -75,12 +88,12 @@ def _parses(code: str) -> bool:
 
 
 def fix_module_source(source: str, options: Options, keep: Callable[[Finding, str], bool],
-                      strategies: frozenset[str] = STRATEGIES):
+                      allowed: frozenset[FixKind] = ALL_FIXES):
     from . import AppliedFix, FixResult
 
     current = source
     applied: list[AppliedFix] = []
-    dirty: dict[str, tuple[str, int]] = {}
+    dirty: dict = {}
     analysed: tuple[str, list[Finding]] = ("", [])  # the last text analysed, and its findings
     for _ in range(MAX_ROUNDS):
         module = cst.parse_module(current)
@@ -89,14 +102,14 @@ def fix_module_source(source: str, options: Options, keep: Callable[[Finding, st
         analysed = (current, findings)
         if not findings and not dirty:
             break
-        ctx = FixContext(analysis, parents_of(module), findings)
-        _plan_round(ctx, strategies, dirty)
+        ctx = FixContext(analysis, findings)
+        _plan_round(ctx, allowed, dirty)
         if ctx.plan.empty():
             break
         new = apply(module, ctx.plan, ctx.unused_imports).code
         if new == current or not _parses(new):
             break
-        applied += [AppliedFix(code, line, text) for code, line, text in ctx.notes]
+        applied += [AppliedFix(n.code, n.line, n.description, n.kind) for n in ctx.notes]
         current = new
         dirty = ctx.dirty
     if analysed[0] is current:  # nothing changed since: no second analysis of a clean file

@@ -23,17 +23,13 @@ from typing import Optional
 
 import libcst as cst
 
-from ..analysis.knowledge import PROXY_OBJECTS
 from ..analysis.model import FunctionInfo, Scope, ScopeKind
+from ..analysis.tree import loaded_names
 from ..analysis.workers import Reached, SpawnSite, Target
+from ..catalogue.flask_names import PERISHABLE, PROXY_OBJECTS, READ_METHODS, VALUE_HELPERS
+from ..catalogue.spawners import PARTIAL, Passing
 from .context import FixContext
 from .naming import describe, unique
-
-PURE_METHODS = frozenset({"get", "getlist", "get_json", "get_data", "to_dict", "copy", "read",
-                          "items", "keys", "values"})
-PURE_HELPERS = frozenset({"flask.url_for", "flask.render_template", "flask.render_template_string",
-                          "flask.get_flashed_messages"})
-PERISHABLE = frozenset({"files", "stream"})
 
 
 @dataclass
@@ -42,37 +38,6 @@ class Hoisted:
     name: str
     code: str  # its source text, to share one name between identical reads
     absorbs: Optional[cst.BaseStatement] = None  # ``doc_id = <expr>`` made redundant by the hoist
-
-
-def _names_in(node: cst.CSTNode) -> Optional[list[str]]:
-    """Loaded names in an expression; None if it holds a lambda or comprehension (own scopes)."""
-    names: list[str] = []
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, (cst.Lambda, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp, cst.NamedExpr)):
-            return None
-        if isinstance(n, cst.Name):
-            names.append(n.value)
-        elif isinstance(n, cst.Attribute):
-            stack.append(n.value)
-            continue
-        elif isinstance(n, cst.Arg):
-            stack.append(n.value)
-            continue
-        stack.extend(n.children)
-    return names
-
-
-def _is_local(name: str, scope: Scope, fn: FunctionInfo) -> bool:
-    s: Optional[Scope] = scope
-    while s is not None:
-        if name in s.bindings and name not in s.globals:
-            return True
-        if s is fn.scope:
-            return False
-        s = s.parent
-    return False
 
 
 class Hoister:
@@ -84,13 +49,15 @@ class Hoister:
     # --- which expression to move ------------------------------------------------------
 
     def _free(self, node: cst.CSTNode, r: Reached, fn: FunctionInfo) -> bool:
-        names = _names_in(node)
-        return names is not None and not any(_is_local(n, r.ref.scope, fn) for n in names)
+        """Does ``node`` read nothing that ``fn`` binds (it means the same in the spawner)?"""
+        names = loaded_names(node)
+        return names is not None and not any(self.analysis.resolver.bound_within(r.ref.scope, n, fn)
+                                             for n in names)
 
     def _pure_call(self, call: cst.Call, scope: Scope) -> bool:
-        if isinstance(call.func, cst.Attribute) and call.func.attr.value in PURE_METHODS:
+        if isinstance(call.func, cst.Attribute) and call.func.attr.value in READ_METHODS:
             return True
-        return self.analysis.resolver.qualname(call.func, scope) in PURE_HELPERS
+        return self.analysis.resolver.qualname(call.func, scope) in VALUE_HELPERS
 
     def expression(self, r: Reached, fn: FunctionInfo) -> Optional[cst.BaseExpression]:
         """The largest worker-independent expression around the use, or None."""
@@ -241,8 +208,8 @@ class Hoister:
             return None  # a helper others call would change for them too: copy instead
         call = calls[0]
         for expr in exprs:
-            names = _names_in(expr) or []
-            if any(_is_local(n, call.scope, caller) for n in names):
+            names = loaded_names(expr) or []
+            if any(self.analysis.resolver.bound_within(call.scope, n, caller) for n in names):
                 return None  # a name the caller rebinds would evaluate differently there
         items = self._group(exprs, self._taken(helper.scope, caller.scope), helper, set(helper.params))
         names = list(dict.fromkeys(i.name for i in items))
@@ -376,7 +343,7 @@ class Hoister:
         passing = self._pass_values(site, target, names, values)
         if passing is None:
             return None
-        keyword_only = any(p.default is not None for p in node.params.params) or site.spec.fan_out
+        keyword_only = any(p.default is not None for p in node.params.params) or site.spawner.fan_out
 
         def edit() -> None:
             self._add_params(node, names, keyword_only)
@@ -402,40 +369,44 @@ class Hoister:
         self.ctx.plan.replace[id(node)] = change
 
     def _pass_values(self, site: SpawnSite, target: Target, names: list[str], values):
-        """An edit that hands the values to the worker at the spawn call, or None."""
-        spec = site.spec
+        """An edit that hands the values to the worker at the spawn call, as the spawner's
+        record says (``Spawner.passing``), or None."""
+        spawner = site.spawner
         call = site.node
         plan = self.ctx.plan
 
         def keywords() -> list[cst.Arg]:
             return [cst.Arg(values[n], keyword=cst.Name(n), equal=_EQ) for n in names]
 
-        if spec.fan_out:
+        if spawner.passing is Passing.PARTIAL:
             expr = target.expr
-            if isinstance(expr, cst.Call) and self.analysis.resolver.qualname(expr.func, site.call.scope) == "functools.partial":
+            if isinstance(expr, cst.Call) and self.analysis.resolver.qualname(expr.func, site.call.scope) == PARTIAL:
                 return lambda: plan.add_args.setdefault(id(expr), []).extend(keywords())
-            partial = cst.Call(cst.Attribute(cst.Name("functools"), cst.Name("partial")),
+            module, function = PARTIAL.rsplit(".", 1)
+            partial = cst.Call(cst.Attribute(cst.Name(module), cst.Name(function)),
                                [cst.Arg(expr, comma=_COMMA), *keywords()])
 
             def wrap_partial() -> None:
                 plan.replace[id(expr)] = partial
-                plan.imports.add(("functools", ""))
+                plan.imports.add((module, ""))
             return wrap_partial
-        if spec.kwargs_kw:
-            existing = _keyword(call, spec.kwargs_kw)
+        if spawner.passing is Passing.KWARGS and spawner.kwargs is not None:
+            slot = spawner.kwargs
+            existing = next((a for a in call.args if a.keyword is not None and a.keyword.value in slot.keywords),
+                            None)
             entries = [cst.DictElement(cst.SimpleString(f'"{n}"'), values[n]) for n in names]
             if existing is None:
-                if spec.name == "_thread.start_new_thread":
-                    return None
+                if not slot.keywords:
+                    return None  # a positional-only slot: no dict can be added by keyword
                 return lambda: plan.add_args.setdefault(id(call), []).append(
-                    cst.Arg(cst.Dict(entries), keyword=cst.Name(spec.kwargs_kw), equal=_EQ))
+                    cst.Arg(cst.Dict(entries), keyword=cst.Name(slot.keywords[0]), equal=_EQ))
             if isinstance(existing.value, cst.Dict):
                 merged = cst.Dict([*existing.value.elements, *entries])
                 return lambda: plan.replace.__setitem__(id(existing.value), merged)
             return None
-        if spec.extra_from is not None:
-            if spec.name == "loop.run_in_executor":  # positional only
-                return lambda: plan.add_args.setdefault(id(call), []).extend(cst.Arg(values[n]) for n in names)
+        if spawner.passing is Passing.EXTRA_POSITIONAL:
+            return lambda: plan.add_args.setdefault(id(call), []).extend(cst.Arg(values[n]) for n in names)
+        if spawner.passing is Passing.EXTRA_KEYWORDS:
             return lambda: plan.add_args.setdefault(id(call), []).extend(keywords())
         return None
 
@@ -487,7 +458,3 @@ class Hoister:
 
 _EQ = cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace(""))
 _COMMA = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-
-
-def _keyword(call: cst.Call, name: str) -> Optional[cst.Arg]:
-    return next((a for a in call.args if a.keyword is not None and a.keyword.value == name), None)

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import libcst as cst
 
+from ..catalogue.flask_names import LONG_LIVED_PROXIES
 from ..findings import Finding
+from ..rules.details import ProxyArgument
 from .context import FixContext
-
-UNWRAPPABLE = frozenset({"flask.current_app"})
 
 
 def unwrap_proxy(ctx: FixContext, finding: Finding) -> bool:
-    site, value = finding.detail
-    qual = ctx.analysis.resolver.qualname(value, site.call.scope)
-    if qual not in UNWRAPPABLE or not ctx.plan.claim(value):
+    detail = finding.detail
+    if not isinstance(detail, ProxyArgument) or detail.proxy not in LONG_LIVED_PROXIES:
+        return False
+    value = detail.value
+    if not ctx.plan.claim(value):
         return False
     ctx.plan.replace[id(value)] = cst.Call(cst.Attribute(value, cst.Name("_get_current_object")))
     ctx.note(finding, "passed the proxy's current object (_get_current_object())")

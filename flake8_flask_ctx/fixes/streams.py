@@ -6,10 +6,12 @@ from typing import Optional
 
 import libcst as cst
 
+from ..catalogue.flask_names import STREAM_WITH_CONTEXT
 from ..findings import Finding
+from ..rules.details import StreamedGenerator
 from .context import FixContext
 
-WRAPPER = "stream_with_context"
+MODULE, WRAPPER = STREAM_WITH_CONTEXT.rsplit(".", 1)
 
 
 def _generator_arg(ctx: FixContext, node: cst.CSTNode, gen) -> Optional[cst.BaseExpression]:
@@ -34,11 +36,14 @@ def _generator_arg(ctx: FixContext, node: cst.CSTNode, gen) -> Optional[cst.Base
 
 
 def wrap_stream(ctx: FixContext, finding: Finding) -> bool:
-    gen, _chain = finding.detail
+    detail = finding.detail
+    if not isinstance(detail, StreamedGenerator):
+        return False
+    gen = detail.generator
     expr = _generator_arg(ctx, finding.node, gen)
     if expr is None or not ctx.plan.claim(expr):
         return False
     ctx.plan.replace[id(expr)] = cst.Call(cst.Name(WRAPPER), [cst.Arg(expr)])
-    ctx.plan.imports.add(("flask", WRAPPER))
+    ctx.plan.imports.add((MODULE, WRAPPER))
     ctx.note(finding, f"wrapped {gen.name}() in {WRAPPER}(...)")
     return True

@@ -1,36 +1,44 @@
-"""The rule registry: each rule is a function from a ``ModuleAnalysis`` to findings."""
+"""The rule registry: one ``Rule`` per code, in code order, each in the module named by its code.
+
+This is the one table of codes, titles, messages, levels and offered fixes: the flake8
+plugin, the CLI, SARIF's rule list, the README's rule list and the docs tests all read it.
+"""
 
 from __future__ import annotations
-
-from typing import Callable, Iterable
 
 from ..analysis import ModuleAnalysis
 from ..findings import Finding
 from . import (
-    context_loss,
-    copy_outside_request,
-    fresh_g,
-    internals,
-    late_body_read,
-    shared_copy,
-    streams,
-    thread_locals,
+    fcx100_request_in_worker,
+    fcx101_app_in_worker,
+    fcx102_proxy_passed,
+    fcx200_copy_outside_request,
+    fcx201_shared_copy,
+    fcx202_fresh_g,
+    fcx203_late_body_read,
+    fcx300_internals,
+    fcx400_streams,
+    fcx500_thread_locals,
 )
-
-Rule = Callable[[ModuleAnalysis], Iterable[Finding]]
+from .base import FixKind, Level, Rule
 
 RULES: tuple[Rule, ...] = (
-    context_loss.check,
-    copy_outside_request.check,
-    shared_copy.check,
-    fresh_g.check,
-    late_body_read.check,
-    internals.check,
-    streams.check,
-    thread_locals.check,
+    fcx100_request_in_worker.RULE,
+    fcx101_app_in_worker.RULE,
+    fcx102_proxy_passed.RULE,
+    fcx200_copy_outside_request.RULE,
+    fcx201_shared_copy.RULE,
+    fcx202_fresh_g.RULE,
+    fcx203_late_body_read.RULE,
+    fcx300_internals.RULE,
+    fcx400_streams.RULE,
+    fcx500_thread_locals.RULE,
 )
+RULES_BY_CODE: dict[str, Rule] = {rule.code: rule for rule in RULES}
+
+__all__ = ["RULES", "RULES_BY_CODE", "FixKind", "Level", "Rule", "run_rules"]
 
 
 def run_rules(analysis: ModuleAnalysis) -> list[Finding]:
-    findings = [f for rule in RULES for f in rule(analysis)]
+    findings = [f for rule in RULES for f in rule.check(analysis)]
     return sorted(set(findings), key=Finding.sort_key)

@@ -2,8 +2,8 @@
 
 A copied context keeps the ``request`` object, not the connection. After the view returns,
 the server may have consumed or closed the body stream and already sent the cookie
-(flask-runtime.md §5): lazy body reads fail or come back empty depending on the server,
-session writes are lost. The test client hides all of it.
+(runtime facts, "A thread that outlives the request"): lazy body reads fail or come back
+empty depending on the server, session writes are lost. The test client hides all of it.
 """
 
 from __future__ import annotations
@@ -13,11 +13,10 @@ from typing import Iterator, Optional
 from ..analysis import ModuleAnalysis
 from ..analysis.lifetimes import is_joined
 from ..analysis.workers import Reached
-from ..codes import message
+from ..catalogue.flask_names import LAZY_BODY, REQUEST, SESSION, SESSION_WRITES
 from ..findings import Finding
-
-LAZY_BODY = frozenset({"form", "files", "json", "get_json", "data", "get_data", "values", "stream"})
-SESSION_WRITES = frozenset({"update", "pop", "setdefault", "clear", "popitem", "__setitem__"})
+from .base import FixKind, Level, Rule
+from .details import WorkerUse
 
 BODY_RESULT = ("depending on the server the body is already gone: ClientDisconnected, an "
                "empty body (None, b''), BadRequest or EBADF")
@@ -28,11 +27,11 @@ def _late_action(analysis: ModuleAnalysis, r: Reached) -> Optional[tuple[str, st
     use = analysis.workers.context_use(r.ref)
     if use is None:
         return None
-    if use.qualname == "flask.request" and use.member in LAZY_BODY:
+    if use.qualname == REQUEST and use.member in LAZY_BODY:
         call = "()" if use.member.startswith("get_") else ""
         return (f"reads request.{use.member}{call}", BODY_RESULT,
                 "Read the body in the view and pass the result")
-    if use.qualname == "flask.session" and (r.ref.store or use.member in SESSION_WRITES):
+    if use.qualname == SESSION and (r.ref.store or use.member in SESSION_WRITES):
         return "writes session", SESSION_RESULT, "Update the session in the view before returning"
     return None
 
@@ -50,6 +49,16 @@ def check(analysis: ModuleAnalysis) -> Iterator[Finding]:
                     continue
                 reported.add(id(r.ref))
                 action, result, fix = late
-                line, col = analysis.position(r.ref.node)
-                text = message("FCX203", worker=f"worker {r.chain}", action=action, result=result, fix=fix)
-                yield Finding("FCX203", line, col, text, r.ref.node, detail=(site, target, r))
+                yield RULE.finding(analysis, r.ref.node, WorkerUse(site, target, r), worker=f"worker {r.chain}",
+                                   action=action, result=result, fix=fix)
+
+
+RULE = Rule(
+    "FCX203",
+    "an unjoined worker reads the request body lazily or writes the session",
+    "{worker} {action} after the view may have returned (the thread is not joined): "
+    "{result}; the test client hides this. {fix}",
+    check,
+    fixes=(FixKind.HOIST,),
+    level=Level.WARNING,
+)

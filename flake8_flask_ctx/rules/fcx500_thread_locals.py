@@ -16,17 +16,10 @@ import libcst as cst
 from ..analysis import ModuleAnalysis
 from ..analysis.model import Binding, BindingKind, Ref
 from ..analysis.workers import SpawnSite, call_argument, literal_elements
-from ..codes import message
+from ..catalogue.thread_locals import THREAD_LOCAL_WRITES, THREAD_LOCALS
 from ..findings import Finding
-
-THREAD_LOCALS = {
-    "threading.local": ("a threading.local()", "AttributeError"),
-    "_threading_local.local": ("a threading.local()", "AttributeError"),
-    "werkzeug.local.Local": ("a werkzeug Local", "AttributeError"),
-    "werkzeug.local.LocalStack": ("a werkzeug LocalStack", "None"),
-    "contextvars.ContextVar": ("a ContextVar", "LookupError, or its default"),
-}
-WRITES = frozenset({"push", "set", "__setattr__"})
+from .base import Rule
+from .details import WorkerUse
 
 
 class _Locals:
@@ -53,13 +46,12 @@ class _Locals:
 
     @staticmethod
     def is_write(ref: Ref) -> bool:
-        return ref.store or (bool(ref.attrs) and ref.attrs[0] in WRITES)
+        return ref.store or (bool(ref.attrs) and ref.attrs[0] in THREAD_LOCAL_WRITES)
 
     def passed_params(self, site: SpawnSite) -> dict[str, Binding]:
         """Worker parameters that receive a thread-local object through ``args=``."""
         result: dict[str, Binding] = {}
-        spec = site.spec
-        values = literal_elements(call_argument(site.node, spec.args_pos, (spec.args_kw,) if spec.args_kw else ()))
+        values = literal_elements(call_argument(site.node, site.spawner.args))
         for target in site.targets:
             params = target.function.params
             offset = 1 if target.function.cls is not None else 0
@@ -95,7 +87,14 @@ def check(analysis: ModuleAnalysis) -> Iterator[Finding]:
                 reported.add(id(r.ref))
                 kind, result = locals_.kinds[id(b)]
                 what = ".".join((r.ref.name, *r.ref.attrs))
-                line, col = analysis.position(r.ref.node)
-                text = message("FCX500", worker=f"worker {r.chain}", what=what, obj=r.ref.name,
-                               kind=kind, result=result)
-                yield Finding("FCX500", line, col, text, r.ref.node, detail=(site, target, r))
+                yield RULE.finding(analysis, r.ref.node, WorkerUse(site, target, r), worker=f"worker {r.chain}",
+                                   what=what, obj=r.ref.name, kind=kind, result=result)
+
+
+RULE = Rule(
+    "FCX500",
+    "thread-local state set in the spawning thread is read in a worker",
+    "{worker} reads {what}, but {obj} is {kind} set in the spawning thread: the "
+    "worker sees its own empty copy ({result}). Pass the value as an argument",
+    check,
+)

@@ -2,7 +2,7 @@
 
 Flask sends a streamed body after the view has returned and its context is gone: a use
 after the first ``yield`` cuts the body after a 200, a use before it turns into a 500
-(flask-runtime.md §4 case 10). Streaming happens through ``Response(gen())``,
+(runtime facts, case 10). Streaming happens through ``Response(gen())``,
 ``app.response_class(gen())``, a view returning ``gen()``, or a same-module helper that
 passes its argument to ``Response``.
 """
@@ -14,17 +14,19 @@ from typing import Iterator, Optional
 import libcst as cst
 
 from ..analysis import ModuleAnalysis
-from ..analysis.collector import dotted_name
 from ..analysis.model import BindingKind, FunctionInfo, Scope
-from ..options import match_dotted
-from ..codes import message
+from ..analysis.tree import dotted_name
+from ..catalogue.contexts import RUNTIME_ERROR, Need
+from ..catalogue.flask_names import (
+    RESPONSE_CLASS_ATTRIBUTE,
+    RESPONSE_CLASSES,
+    STREAM_WITH_CONTEXT,
+    VIEW_DECORATORS,
+)
 from ..findings import Finding
-
-RESPONSE_CLASSES = frozenset({"flask.Response", "flask.wrappers.Response", "werkzeug.Response",
-                              "werkzeug.wrappers.Response", "werkzeug.wrappers.response.Response",
-                              "flask.make_response"})
-STREAM_WITH_CONTEXT = "flask.stream_with_context"
-VIEW_DECORATORS = tuple(f"*.{m}" for m in ("route", "get", "post", "put", "patch", "delete"))
+from ..options import match_dotted
+from .base import FixKind, Rule
+from .details import StreamedGenerator
 
 
 class _Streams:
@@ -35,7 +37,7 @@ class _Streams:
     def is_response(self, func: cst.BaseExpression, scope: Scope) -> bool:
         if self.resolver.qualname(func, scope) in RESPONSE_CLASSES:
             return True
-        return (dotted_name(func) or "").endswith(".response_class")
+        return (dotted_name(func) or "").endswith("." + RESPONSE_CLASS_ATTRIBUTE)
 
     def is_wrapper(self, expr: cst.BaseExpression, scope: Scope) -> bool:
         func = expr.func if isinstance(expr, cst.Call) else expr
@@ -105,6 +107,18 @@ def check(analysis: ModuleAnalysis) -> Iterator[Finding]:
         if not needs:
             continue
         chain = min(needs.values(), key=lambda c: c.use.ref.order)
-        line, col = analysis.position(node)
-        text = message("FCX400", gen=gen.name, what=chain.use.written, line=analysis.line(chain.use.ref.node))
-        yield Finding("FCX400", line, col, text, node, detail=(gen, chain))
+        yield RULE.finding(analysis, node, StreamedGenerator(gen, chain), gen=gen.name, what=chain.use.written,
+                           line=analysis.line(chain.use.ref.node))
+
+
+RULE = Rule(
+    "FCX400",
+    "a generator that uses a context is streamed without stream_with_context",
+    "generator {gen}() uses {what} (line {line}) but is streamed without "
+    "stream_with_context: the response starts with 200 and the body is cut when the "
+    f"generator runs after the request ended ({RUNTIME_ERROR[Need.REQUEST]}; a use before the first yield "
+    "gives a 500). Wrap it: stream_with_context({gen}()) or @stream_with_context, or "
+    "read the values before building the generator",
+    check,
+    fixes=(FixKind.STREAM_WITH_CONTEXT,),
+)

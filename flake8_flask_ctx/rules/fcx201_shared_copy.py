@@ -1,8 +1,8 @@
 """FCX201: one copied request context entered by more than one worker.
 
 ``copy_current_request_context`` captures *one* context object; each worker that runs
-the wrapper pushes and pops that same object. Two at once corrupt it (flask-runtime.md §3
-cases 5, 6d, 7A): a pool ``map`` variant, a spawn inside a loop with the copy made
+the wrapper pushes and pops that same object. Two at once corrupt it (runtime facts,
+cases 5, 6d and 7A): a pool ``map`` variant, a spawn inside a loop with the copy made
 outside it, or the same copy as the target of several spawns. A copy made per task
 (the wrapping call inside the loop, or a decorated closure defined in the loop) is fine.
 """
@@ -14,24 +14,15 @@ from typing import Iterator, Optional
 
 from ..analysis import ModuleAnalysis
 from ..analysis.workers import SpawnSite, Target
-from ..codes import message
 from ..findings import Finding
+from .base import FixKind, Rule
+from .details import SharedCopy
 
 
-def _contains(outer, inner) -> bool:
-    """Is ``inner`` part of ``outer``'s subtree? (the copy made inside the spawn call)"""
-    stack = [outer]
-    while stack:
-        node = stack.pop()
-        if node is inner:
-            return True
-        stack.extend(node.children)
-    return False
-
-
-def _copy_per_task(analysis: ModuleAnalysis, site: SpawnSite, target: Target) -> bool:
+def copied_per_task(analysis: ModuleAnalysis, site: SpawnSite, target: Target) -> bool:
     """Is a new copy made for each task of a looped (non-map) spawn?"""
-    if target.copy_node is not None and _contains(site.node, target.copy_node):
+    parents = analysis.facts.parents
+    if target.copy_node is not None and parents.inside(target.copy_node, site.node):
         return True  # ``submit(copy_current_request_context(f), x)``
     copy_call = analysis.workers.call_site(target.copy_node) if target.copy_node is not None else None
     if copy_call is not None:  # ``w = copy_current_request_context(f)`` in the loop
@@ -41,9 +32,9 @@ def _copy_per_task(analysis: ModuleAnalysis, site: SpawnSite, target: Target) ->
 
 
 def _how(analysis: ModuleAnalysis, site: SpawnSite, target: Target, shared: int) -> Optional[str]:
-    if site.spec.fan_out:
-        return f"{site.spec.name.split('.')[-1]}() runs it for every item"
-    if site.call.in_loop and not _copy_per_task(analysis, site, target):
+    if site.spawner.fan_out:
+        return f"{site.spawner.name.split('.')[-1]}() runs it for every item"
+    if site.call.in_loop and not copied_per_task(analysis, site, target):
         return "spawned in a loop, copied once outside it"
     if shared > 1:
         return f"the same copy is the target of {shared} spawns"
@@ -51,17 +42,29 @@ def _how(analysis: ModuleAnalysis, site: SpawnSite, target: Target, shared: int)
 
 
 def check(analysis: ModuleAnalysis) -> Iterator[Finding]:
+    parents = analysis.facts.parents
     copied = [(site, t) for site in analysis.spawn_sites for t in site.targets if t.copied]
     uses: dict[int, int] = defaultdict(int)
     for site, target in copied:
-        if target.copy_node is not None and not _contains(site.node, target.copy_node):
+        if target.copy_node is not None and not parents.inside(target.copy_node, site.node):
             uses[id(target.copy_node)] += 1
     for site, target in copied:
         shared = uses[id(target.copy_node)] if target.copy_node is not None else 0
         how = _how(analysis, site, target, shared)
-        if how is None:
-            continue
-        line, col = analysis.position(site.node)
-        text = message("FCX201", worker=f"worker {target.function.display}()", how=how,
-                       name=target.function.name)
-        yield Finding("FCX201", line, col, text, site.node, detail=(site, target))
+        if how is not None:
+            yield RULE.finding(analysis, site.node, SharedCopy(site, target),
+                               worker=f"worker {target.function.display}()", how=how, name=target.function.name)
+
+
+RULE = Rule(
+    "FCX201",
+    "one copied request context entered by several workers",
+    "{worker} runs one copied request context in several threads ({how}): once tasks "
+    "do I/O, ValueError: <Token ...> was created in a different Context (Flask "
+    "2.2-3.1; AssertionError: Popped wrong app context on <=2.1, RuntimeError: "
+    "Cannot pop this context on 3.2), and pooled threads may later read a stale "
+    "request. Pass the values each task needs, or copy once per task in the view: "
+    "copy_current_request_context({name}) inside the loop",
+    check,
+    fixes=(FixKind.HOIST, FixKind.COPY_PER_WORKER),
+)

@@ -2,7 +2,7 @@
 
 The decorator (or call) runs when its line runs: at import for module level and class
 bodies, at start-up for app factories and CLI commands. None of those has a request, so
-Flask raises DEC2 (flask-runtime.md §3 case 4a/4b). Plain functions are not flagged:
+Flask raises at once (runtime facts, cases 4a and 4b). Plain functions are not flagged:
 whether a request is active there depends on the caller (a plain worker that evaluates
 the decorator is reported by FCX100 at its spawn site).
 """
@@ -14,12 +14,13 @@ from typing import Iterator, Optional
 import libcst as cst
 
 from ..analysis import ModuleAnalysis
-from ..analysis.collector import dotted_name
-from ..analysis.knowledge import COPY_REQUEST_CONTEXT, FLASK_APP, NO_REQUEST_DECORATORS
 from ..analysis.model import FunctionInfo, Scope, ScopeKind
-from ..options import match_dotted
-from ..codes import message
+from ..analysis.tree import dotted_name
+from ..catalogue.flask_names import COPY_REQUEST_CONTEXT, FLASK_APP, NO_REQUEST_DECORATORS
 from ..findings import Finding
+from ..options import match_dotted
+from .base import FixKind, Rule
+from .details import CopyOutsideRequest
 
 
 def _no_request_place(analysis: ModuleAnalysis, scope: Scope) -> Optional[str]:
@@ -56,9 +57,8 @@ def check(analysis: ModuleAnalysis) -> Iterator[Finding]:
             where = _no_request_place(analysis, call.scope)
             if where is not None:
                 name = dotted_name(call.node.args[0].value) if call.node.args else None
-                line, col = analysis.position(call.node)
-                yield Finding("FCX200", line, col,
-                              message("FCX200", where=where, name=name or "f"), call.node)
+                yield RULE.finding(analysis, call.node, CopyOutsideRequest(call.scope), where=where,
+                                   name=name or "f")
 
 
 def _decorator_findings(analysis: ModuleAnalysis, fn: FunctionInfo) -> Iterator[Finding]:
@@ -68,6 +68,17 @@ def _decorator_findings(analysis: ModuleAnalysis, fn: FunctionInfo) -> Iterator[
             continue
         where = _no_request_place(analysis, fn.parent)
         if where is not None:
-            line, col = analysis.position(decorator)
-            yield Finding("FCX200", line, col, message("FCX200", where=where, name=fn.name),
-                          decorator, detail=fn)
+            yield RULE.finding(analysis, decorator, CopyOutsideRequest(fn.parent, fn), where=where, name=fn.name)
+
+
+RULE = Rule(
+    "FCX200",
+    "copy_current_request_context evaluated where no request is active",
+    "copy_current_request_context is evaluated {where}, where no request is "
+    "active: RuntimeError: 'copy_current_request_context' can only be used when "
+    "a request context is active. Decorate a closure inside the view, or drop "
+    "the decorator and wrap at the spawn site in the view: "
+    "Thread(target=copy_current_request_context({name}))",
+    check,
+    fixes=(FixKind.MOVE_COPY_INTO_VIEW,),
+)

@@ -1,9 +1,9 @@
 """FCX202: a worker in a copied (or freshly pushed) context relies on the view's ``g``.
 
 ``copy_current_request_context`` and ``app.app_context()`` give the worker a *new* app
-context and so a new, empty ``g`` (flask-runtime.md §4 case 3, case 9): attributes the
+context and so a new, empty ``g``: attributes the
 view or a ``before_request`` handler set are missing (``AttributeError: <name>``), and
-what the worker writes never reaches the view.
+what the worker writes never reaches the view (runtime facts, cases 3 and 9).
 """
 
 from __future__ import annotations
@@ -13,16 +13,15 @@ from typing import Iterator
 import libcst as cst
 
 from ..analysis import ModuleAnalysis
-from ..analysis.collector import dotted_name
-from ..analysis.knowledge import Need
 from ..analysis.model import FunctionInfo, Ref
-from ..options import match_dotted
+from ..analysis.tree import dotted_name
 from ..analysis.workers import SpawnSite
-from ..codes import message
+from ..catalogue.contexts import Need
+from ..catalogue.flask_names import BEFORE_REQUEST_DECORATORS, G
 from ..findings import Finding
-
-G = "flask.g"
-BEFORE_REQUEST = ("*.before_request", "*.before_app_request")
+from ..options import match_dotted
+from .base import FixKind, Rule
+from .details import WorkerUse
 
 
 def _g_member(analysis: ModuleAnalysis, ref: Ref):
@@ -45,7 +44,7 @@ def _before_request_handlers(analysis: ModuleAnalysis) -> list[FunctionInfo]:
     for fn in analysis.functions:
         for d in fn.decorators:
             name = dotted_name(d.func if isinstance(d, cst.Call) else d) or ""
-            if any(match_dotted(p, name) for p in BEFORE_REQUEST):
+            if any(match_dotted(p, name) for p in BEFORE_REQUEST_DECORATORS):
                 handlers.append(fn)
     return handlers
 
@@ -83,6 +82,15 @@ def _site_findings(analysis: ModuleAnalysis, site: SpawnSite, preset: set[str],
             else:
                 continue
             reported.add(id(r.ref))
-            line, col = analysis.position(r.ref.node)
-            text = message("FCX202", worker=f"worker {r.chain}", action=action, attr=attr, result=result)
-            yield Finding("FCX202", line, col, text, r.ref.node, detail=(site, target, r))
+            yield RULE.finding(analysis, r.ref.node, WorkerUse(site, target, r), worker=f"worker {r.chain}",
+                               action=action, attr=attr, result=result)
+
+
+RULE = Rule(
+    "FCX202",
+    "a worker in a copied or pushed context relies on the view's g",
+    "{worker} {action} g.{attr} in a copied context, which gets a fresh g: "
+    "{result}. Pass the value as an argument (or return it) instead of going through g",
+    check,
+    fixes=(FixKind.HOIST,),
+)
