@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from fixture_marks import autofix_pairs
+from support.marks import autofix_pairs
 from flake8_flask_ctx.engine import check_source
 from flake8_flask_ctx.fixes import fix_source
 
@@ -38,14 +38,14 @@ def test_fixed_code_parses_has_no_findings_and_is_stable(before: Path, after: Pa
 
 
 def test_untouched_lines_stay_byte_identical() -> None:
-    before, after = next((b, a) for b, a in PAIRS if b.stem == "hoist_closure_local")
+    before, after = next((b, a) for b, a in PAIRS if b.stem == "fcx100_hoist_closure_local")
     old, new = before.read_text().splitlines(), after.read_text().splitlines()
     moved = {'        fmt = request.args.get("format", "csv")', '    fmt = request.args.get("format", "csv")'}
     assert [line for line in old if line not in moved] == [line for line in new if line not in moved]
 
 
 def test_crlf_newlines_are_kept() -> None:
-    source = (Path(__file__).parent.parent / "fixtures/autofix/hoist_closure_local.py").read_text()
+    source = (Path(__file__).parent.parent / "fixtures/autofix/fcx100_hoist_closure_local.py").read_text()
     crlf = source.replace("\n", "\r\n")
     result = fix_source(crlf)
     assert result.applied
@@ -74,7 +74,7 @@ def test_imports_are_added_once() -> None:
 
 
 def test_noqa_filter_leaves_a_finding_alone() -> None:
-    before = next(b for b, _ in PAIRS if b.stem == "hoist_closure_local").read_text()
+    before = next(b for b, _ in PAIRS if b.stem == "fcx100_hoist_closure_local").read_text()
     result = fix_source(before, keep=lambda finding, text: False)
     assert result.source == before and not result.applied and not result.remaining
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from fixture_marks import ROOT
+from support.marks import ROOT
 from flake8_flask_ctx import __version__
 
 # the installed console script of the environment running the tests (.venv in CI)

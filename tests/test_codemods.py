@@ -9,19 +9,19 @@ from pathlib import Path
 
 import pytest
 
-from fixture_marks import FIXTURES
+from support.marks import FIXTURES
 
 AUTOFIX = FIXTURES / "autofix"
 CASES = [
-    ("FixFlaskContext", "hoist_closure_local", True),
-    ("HoistContextReads", "hoist_module_target_kwargs", True),
-    ("HoistContextReads", "copy_helper_chain", False),  # the helper has other callers: left alone
-    ("HoistContextReads", "hoist_helper_chain", True),
-    ("CopyRequestContext", "copy_helper_chain", True),
-    ("CopyRequestContext", "copy_closure_decorator", True),
-    ("PushAppContext", "app_context_extension", True),
-    ("StreamWithContext", "stream_response", True),
-    ("StreamWithContext", "hoist_lambda", False),
+    ("FixFlaskContext", "fcx100_hoist_closure_local", True),
+    ("HoistContextReads", "fcx100_hoist_module_target_kwargs", True),
+    ("HoistContextReads", "fcx100_copy_helper_chain", False),  # the helper has other callers: left alone
+    ("HoistContextReads", "fcx100_hoist_helper_chain", True),
+    ("CopyRequestContext", "fcx100_copy_helper_chain", True),
+    ("CopyRequestContext", "fcx100_copy_closure_decorator", True),
+    ("PushAppContext", "fcx101_app_context_extension", True),
+    ("StreamWithContext", "fcx400_stream_response", True),
+    ("StreamWithContext", "fcx100_hoist_lambda", False),
 ]
 
 

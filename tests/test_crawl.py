@@ -55,7 +55,7 @@ from flake8_flask_ctx.engine import check_source
 from flake8_flask_ctx.fixes import fix_source
 from flake8_flask_ctx.options import Options
 from flake8_flask_ctx.prefilter import may_have_findings
-from test_fuzz import _ast_parses, prefilter_open
+from support.properties import ast_parses, prefilter_open
 
 pytestmark = pytest.mark.slow
 
@@ -172,7 +172,7 @@ def crawl_one(path_str: str) -> FileResult:
                 found = check_source(source, options)
         except (SyntaxError, cst.ParserSyntaxError) as exc:
             result.parse_error = f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
-            if isinstance(exc, SyntaxError) and _ast_parses(source):
+            if isinstance(exc, SyntaxError) and ast_parses(source):
                 result.errors.append("analysis raised SyntaxError on a file ast parses:\n" + traceback.format_exc())
         except Exception:  # noqa: BLE001 - this is what the crawl looks for
             result.errors.append("analysis raised:\n" + traceback.format_exc())
@@ -215,13 +215,13 @@ def _crawl_fixer(result: FileResult, source: str, options: Options, found) -> No
     if changed and not found:
         result.errors.append("fix_source changed a file with no finding")
     if changed:
-        if not _ast_parses(fixed.source):
+        if not ast_parses(fixed.source):
             result.errors.append("fix_source output does not parse")
             return
         try:  # a second run on the fixed text must not crash either
             with forced:
                 again = fix_source(fixed.source, options)
-            if not _ast_parses(again.source):
+            if not ast_parses(again.source):
                 result.errors.append("fix_source output (second run) does not parse")
         except Exception:  # noqa: BLE001
             result.errors.append("fix_source on its own output raised:\n" + traceback.format_exc())

@@ -1,6 +1,8 @@
 """Every fixture through flake8's real command line: findings must match the marks exactly.
 
-A missing finding (false negative) and an unexpected one (false positive) both fail.
+A missing finding (false negative) and an unexpected one (false positive) both fail, and so
+does a finding in the wrong column or whose message lacks the marked fragment (a wrong
+call chain, a wrong name). See tests/support/marks.py for the mark syntax.
 """
 
 from __future__ import annotations
@@ -12,13 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from fixture_marks import FIXTURES, ROOT, expected_findings, fixture_files
+from support.marks import FIXTURES, ROOT, fixture_files, marks, ok_marks
 
 FORMAT = "%(path)s\t%(row)d\t%(col)d\t%(code)s\t%(text)s"
 
 
 @pytest.fixture(scope="module")
-def flake8_findings() -> dict[Path, set[tuple[int, str]]]:
+def flake8_findings() -> dict[Path, list[tuple[int, int, str, str]]]:
     """One flake8 run over all fixtures (a subprocess per file would dominate the suite)."""
     proc = subprocess.run(
         [sys.executable, "-m", "flake8", "--isolated", "--select", "FCX", f"--format={FORMAT}",
@@ -27,25 +29,29 @@ def flake8_findings() -> dict[Path, set[tuple[int, str]]]:
     )
     assert proc.returncode in (0, 1), proc.stderr
     assert "Traceback" not in proc.stderr, proc.stderr
-    results: dict[Path, set[tuple[int, str]]] = defaultdict(set)
+    results: dict[Path, list[tuple[int, int, str, str]]] = defaultdict(list)
     for line in proc.stdout.splitlines():
-        path, row, _col, code, _text = line.split("\t", 4)
-        results[Path(path).resolve()].add((int(row), code))
+        path, row, col, code, text = line.split("\t", 4)
+        results[Path(path).resolve()].append((int(row), int(col) - 1, code, f"{code} {text}"))
     return results
 
 
 @pytest.mark.parametrize("path", fixture_files(), ids=lambda p: str(p.relative_to(FIXTURES)))
 def test_fixture_findings_match_marks(path: Path, flake8_findings) -> None:
-    expected = expected_findings(path)
-    actual = flake8_findings.get(path.resolve(), set())
-    missing = sorted(expected - actual)
-    unexpected = sorted(actual - expected)
+    expected = marks(path)
+    malformed = [m for m in expected if not m.col or not m.fragment]
+    assert not malformed, f"{path.name}: marks need a column and a message fragment: {malformed}"
+    actual = flake8_findings.get(path.resolve(), [])
+    missing = [m for m in expected if not any(m.matches(*f) for f in actual)]
+    unexpected = [f for f in actual if not any(m.matches(*f) for m in expected)]
     assert not missing and not unexpected, (
-        f"{path.name}: missing (line, code) {missing}; unexpected {unexpected}"
+        f"{path.name}: missing {missing}; unexpected (line, col0, code, message) {unexpected}"
     )
+    clean = {(line, code) for line, _, code, _ in actual} & ok_marks(path)
+    assert not clean, f"{path.name}: reported on lines marked ok: {sorted(clean)}"
 
 
 def test_there_are_positive_and_negative_fixtures() -> None:
     files = fixture_files()
-    assert any(expected_findings(p) for p in files)
-    assert any(not expected_findings(p) for p in files)
+    assert any(marks(p) for p in files)
+    assert any(ok_marks(p) for p in files)

@@ -22,28 +22,20 @@ nothing when nothing is reported, reports what it applied, and leaves its own ou
 from __future__ import annotations
 
 import ast
-import contextlib
-import importlib
 import os
-import pkgutil
-import sys
 import textwrap
-import warnings
-from typing import Iterator, Optional
+from typing import Optional
 
 import hypothesmith
-import libcst as cst
 import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from flake8_flask_ctx import prefilter
-from flake8_flask_ctx.rules import RULES_BY_CODE as CODES
 from flake8_flask_ctx.engine import check_source
-from flake8_flask_ctx.findings import Finding
 from flake8_flask_ctx.fixes import fix_source
 from flake8_flask_ctx.options import Options
 from flake8_flask_ctx.prefilter import may_have_findings
+from support.properties import analyse, check_fixer, compiles
 
 # FCX_FUZZ_SCALE=10 runs ten times as many examples (a longer local hunt); CI uses 1.
 SCALE = float(os.environ.get("FCX_FUZZ_SCALE", "1"))
@@ -63,135 +55,6 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
     print_blob=True,
 )
-
-
-# --- the properties ------------------------------------------------------------------------
-
-
-def _compiles(source: str) -> bool:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # SyntaxWarning on odd escapes and 'is' literals
-            compile(source, "<fuzz>", "exec", dont_inherit=True)
-    except (SyntaxError, ValueError):
-        return False
-    return True
-
-
-def _libcst_known_gap(source: str) -> bool:
-    """Constructs ``ast`` accepts and libcst is known to reject (not our bug).
-
-    - a parenthesised annotated name, ``(x): int`` (found by the stdlib crawl);
-    - a line continuation right before the end of the file, ``x = 1\\<CR><LF>``: CPython
-      3.11 accepts it after ``\\r\\n`` (not after ``\\n``), libcst never (found by hypothesmith).
-    """
-    if source.rstrip().endswith("\\"):
-        return True
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
-        return False
-    return any(isinstance(n, ast.AnnAssign) and not n.simple and isinstance(n.target, ast.Name)
-               for n in ast.walk(tree))
-
-
-@contextlib.contextmanager
-def prefilter_open() -> Iterator[None]:
-    """Force the prefilter open: the engine's own entry points (``check_source``,
-    ``fix_source``: parse guard, deep-recursion retry, analysis, rules) then run on any text.
-
-    Every ``flake8_flask_ctx`` module that imported ``may_have_findings`` is patched, so
-    the test follows the engine's real path without knowing its internals.
-    """
-    _import_whole_package()
-    original = prefilter.may_have_findings
-    modules = [m for name, m in list(sys.modules.items())
-               if name.startswith("flake8_flask_ctx") and getattr(m, "may_have_findings", None) is original]
-    for module in modules:
-        module.may_have_findings = _always  # type: ignore[attr-defined]
-    try:
-        yield
-    finally:
-        for module in modules:
-            module.may_have_findings = original  # type: ignore[attr-defined]
-
-
-def _import_whole_package() -> None:
-    """Import every submodule now: one imported while patched would keep the patch."""
-    import flake8_flask_ctx
-
-    for info in pkgutil.walk_packages(flake8_flask_ctx.__path__, "flake8_flask_ctx."):
-        if info.name not in sys.modules and not info.name.endswith("__main__"):
-            importlib.import_module(info.name)
-
-
-def _always(source: str, options: Options) -> bool:
-    return True
-
-
-def _ast_parses(source: str) -> bool:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ast.parse(source)
-    except (SyntaxError, ValueError):
-        return False
-    return True
-
-
-def analyse(source: str, options: Optional[Options] = None) -> Optional[list[Finding]]:
-    """Findings with the prefilter forced open; None when the text does not parse.
-
-    A SyntaxError or libcst's ParserSyntaxError is acceptable only where ``ast`` rejects the
-    text too, or for a construct libcst is known to reject.
-    """
-    try:
-        with prefilter_open():
-            found = check_source(source, options)
-    except (SyntaxError, cst.ParserSyntaxError) as exc:
-        if not _ast_parses(source):
-            return None
-        if isinstance(exc, cst.ParserSyntaxError) and _libcst_known_gap(source):
-            return None
-        raise  # ast accepts it, the engine does not: a new gap, look at it
-    check_findings(source, found)
-    return found
-
-
-def check_findings(source: str, found: list[Finding]) -> None:
-    lines = source.splitlines()
-    for f in found:
-        assert f.code in CODES, f
-        assert f.message.startswith(f.code + " "), f
-        assert "\n" not in f.message, f
-        assert 1 <= f.line <= len(lines), (f, len(lines))
-        assert 0 <= f.col <= len(lines[f.line - 1]), (f, lines[f.line - 1])
-    assert found == sorted(found, key=Finding.sort_key)
-    assert len(set(found)) == len(found), "duplicate findings"
-
-
-def check_fixer(source: str, found: Optional[list[Finding]], options: Optional[Options] = None) -> None:
-    """``fix_source`` (prefilter forced open): no exception, output compiles, no change without a finding."""
-    try:
-        with prefilter_open():
-            result = fix_source(source, options)
-    except (SyntaxError, cst.ParserSyntaxError):
-        assert found is None, "fix_source cannot parse what the analysis parsed"
-        return
-    assert found is not None, "fix_source accepted text the analysis could not parse"
-    changed = result.source != source
-    assert changed == bool(result.applied), result.applied
-    if not found:
-        assert not changed, "the fixer changed a file without a finding"
-    if changed:
-        assert _ast_parses(result.source), "the fixed text does not parse:\n" + result.source
-        if _compiles(source):
-            assert _compiles(result.source), "the fixed text no longer compiles:\n" + result.source
-        check_findings(result.source, result.remaining)
-        with prefilter_open():
-            again = fix_source(result.source, options)
-        # idempotent: a pre-commit fix hook must not rewrite its own output on the next run
-        assert again.source == result.source, "a second fix changed the fixed text again"
 
 
 # --- hypothesmith ----------------------------------------------------------------------------
@@ -670,7 +533,7 @@ def test_flask_programs_are_valid_python() -> None:
     @settings(FUZZ, max_examples=examples(150))
     @given(source=flask_programs())
     def inner(source: str) -> None:
-        assert _compiles(source), source
+        assert compiles(source), source
 
     inner()
 
@@ -707,7 +570,7 @@ def test_flask_programs_with_options(source: str, options: Options) -> None:
     check_fixer(source, found, options)
 
 
-def test_seed_example_is_reported() -> None:
+def test_a_known_bug_is_reported() -> None:
     """The fuzz properties are not vacuous: a known bug is found, and the fixer rewrites it."""
     source = ("import threading\nfrom flask import Flask, request\napp = Flask(__name__)\n\n"
               "def work():\n    print(request.args)\n\n@app.route('/')\ndef view():\n"

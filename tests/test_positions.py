@@ -8,7 +8,7 @@ import libcst as cst
 import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from fixture_marks import FIXTURES
+from support.marks import FIXTURES
 from flake8_flask_ctx.analysis.positions import Positions
 
 FILES = sorted(FIXTURES.rglob("*.py"))

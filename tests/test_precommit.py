@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from fixture_marks import FIXTURES, ROOT
+from support.marks import FIXTURES, ROOT
 
 pytestmark = pytest.mark.slow
 
-BUGGY = FIXTURES / "autofix" / "hoist_closure_local.py"
-FIXED = FIXTURES / "autofix" / "hoist_closure_local.fixed.py"
-CLEAN = FIXTURES / "negatives_not_workers.py"
+BUGGY = FIXTURES / "autofix" / "fcx100_hoist_closure_local.py"
+FIXED = FIXTURES / "autofix" / "fcx100_hoist_closure_local.fixed.py"
+CLEAN = FIXTURES / "negatives" / "not_workers.py"
 
 
 def _git(cwd: Path, *args: str) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft4Validator
 
-from fixture_marks import FIXTURES, ROOT
+from support.marks import FIXTURES, ROOT
 from flake8_flask_ctx import __version__
 from flake8_flask_ctx.rules import RULES_BY_CODE as CODES
 from flake8_flask_ctx.reporters import (

@@ -1,6 +1,6 @@
 """Runtime proof, on real Flask 3.1, 2.3 and 2.2: the buggy apps fail, the fixed ones work.
 
-Each scenario in ``fixtures/fixes/*.py`` is a small Flask app as a user writes it, with the
+Each scenario in ``fixtures/runtime/*.py`` is a small Flask app as a user writes it, with the
 bug, a ``RESULTS`` list its workers fill, and a literal ``SCENARIO`` dict (read here with
 ``ast.literal_eval``, never imported: the tests' own Flask is not the one under test)::
 
@@ -15,24 +15,25 @@ bug, a ``RESULTS`` list its workers fill, and a literal ``SCENARIO`` dict (read 
         "no_safe_rewrite": True,  # optional: the fixer must leave this one alone
     }
 
-``tests/runtime_runner.py`` runs one app in a subprocess with the Python of one Flask
+``tests/support/runtime_runner.py`` runs one app in a subprocess with the Python of one Flask
 version and reports what happened (JSON); the tests here decide:
 
 - ``test_buggy_app_fails``: in every round the app shows its bug (an exception in a worker,
   the view, the streamed body or the import). It proves the bug is real on that version.
-- ``test_reference_fix_works``: ``fixtures/fixes/reference/<scenario>.py``, a hand-written
+- ``test_reference_fix_works``: ``fixtures/runtime/reference/<scenario>.py``, a hand-written
   correct fix, passes: no error, the right results. It proves the expectations can be met,
   so a failing ``test_fixed_app_works`` is the fixer's fault, not the scenario's.
 - ``test_fixed_app_works``: ``fix_source(buggy)`` passes like the reference, over 5 rounds.
 - ``test_fix_is_clean``: the fixed text parses, a second fix changes nothing, the SCENARIO
   is untouched, and no finding is left except the scenario's ``may_remain``.
 
-While the fixer is the placeholder (it applies no fix to any scenario) the last two
-``xfail``; as soon as it fixes anything they are real asserts.
+A scenario the fixer applies nothing to fails the last two, unless it says
+``no_safe_rewrite`` (then the fixer must indeed leave it alone).
 
 Flask 3.1 is this interpreter's environment. 2.2 and 2.3 get venvs built on first use
 (``python -m venv`` + pip from PyPI) and cached under ``$FLASK_CTX_VENV_CACHE``, else the
-pytest cache (``.pytest_cache/d/flask-venvs``); ``pytest --cache-clear`` rebuilds them.
+pytest cache (``.pytest_cache/d/flask-venvs``; ``pytest --cache-clear`` rebuilds them), else,
+when pytest runs without its cache plugin, ``.flask-venvs/`` at the top of the repository.
 ``FLASK_CTX_RUNTIME_VERSIONS=3.1`` (a comma list) limits the versions, e.g. offline.
 """
 
@@ -53,12 +54,11 @@ from typing import Optional
 
 import pytest
 
-from fixture_marks import FIXTURES, ROOT
+from support.marks import ROOT, RUNTIME
 
-FIXES = FIXTURES / "fixes"
-REFERENCE = FIXES / "reference"
-RUNNER = ROOT / "tests" / "runtime_runner.py"
-SCENARIOS = sorted(FIXES.glob("*.py"))
+REFERENCE = RUNTIME / "reference"
+RUNNER = ROOT / "tests" / "support" / "runtime_runner.py"
+SCENARIOS = sorted(RUNTIME.glob("*.py"))
 FIXED_ROUNDS = 5
 RUN_TIMEOUT = 120
 
@@ -143,7 +143,12 @@ def _cache_root(config) -> Path:
     if override:
         Path(override).mkdir(parents=True, exist_ok=True)
         return Path(override)
-    return Path(config.cache.mkdir("flask-venvs"))
+    cache = getattr(config, "cache", None)  # None under ``-p no:cacheprovider``
+    if cache is not None:
+        return Path(cache.mkdir("flask-venvs"))
+    root = ROOT / ".flask-venvs"
+    root.mkdir(exist_ok=True)
+    return root
 
 
 def _build_venv(root: Path, version: str, requirements: tuple[str, ...]) -> Path:
@@ -205,13 +210,13 @@ def flask_pythons(request):
 def _subprocess_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if k not in ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "VIRTUAL_ENV")}
-    env["PYTHONDONTWRITEBYTECODE"] = "1"  # keep fixtures/fixes free of __pycache__
+    env["PYTHONDONTWRITEBYTECODE"] = "1"  # keep fixtures/runtime free of __pycache__
     env["PYTHONIOENCODING"] = "utf-8"
     return env
 
 
 def run_app(python: Path, path: Path, rounds: Optional[int] = None) -> dict:
-    """The runner's report for one app (see tests/runtime_runner.py)."""
+    """The runner's report for one app (see tests/support/runtime_runner.py)."""
     command = [str(python), str(RUNNER), str(path)]
     if rounds:
         command += ["--rounds", str(rounds)]
@@ -251,21 +256,15 @@ def fixed(path: Path):
     return fix_source(path.read_text(encoding="utf-8"))
 
 
-@lru_cache(maxsize=None)
-def fixer_landed() -> bool:
-    """False while fix_source is the placeholder: it fixes none of the scenarios."""
-    return any(fixed(path).applied for path in SCENARIOS)
-
-
-def fixed_or_xfail(path: Path):
+def fixed_or_skip(path: Path):
+    """The fixer's result for a scenario; a scenario documented as having no safe rewrite
+    must get none, and is then skipped."""
     scenario = load_scenario(path.read_text(encoding="utf-8"))
     result = fixed(path)
     if scenario.get("no_safe_rewrite"):
         assert not result.applied, f"{path.name} is documented as having no safe rewrite"
         pytest.skip("documented as no safe rewrite: the finding stays")
     if not result.applied:
-        if not fixer_landed():
-            pytest.xfail("no fix applied yet (fix_source is still the placeholder)")
         pytest.fail(f"the fixer applied nothing to {path.name}; remaining: "
                     f"{[f.message for f in result.remaining]}")
     return result
@@ -322,7 +321,7 @@ def test_reference_fix_works(path: Path, version: str, flask_pythons) -> None:
 @scenario_params
 def test_fixed_app_works(path: Path, version: str, flask_pythons, tmp_path: Path) -> None:
     scenario = load_scenario(path.read_text(encoding="utf-8"))
-    result = fixed_or_xfail(path)
+    result = fixed_or_skip(path)
     target = tmp_path / path.name
     target.write_text(result.source, encoding="utf-8")
     report = run_app(flask_pythons(version), target, rounds=FIXED_ROUNDS)
@@ -337,7 +336,7 @@ def test_fix_is_clean(path: Path) -> None:
 
     source = path.read_text(encoding="utf-8")
     scenario = load_scenario(source)
-    result = fixed_or_xfail(path)
+    result = fixed_or_skip(path)
     ast.parse(result.source)  # the fixed text parses
     assert load_scenario(result.source) == scenario, "the fixer changed the SCENARIO"
     again = fix_source(result.source)
