@@ -4,7 +4,7 @@ A finding needs a Flask name (or a configured app-bound object) together with so
 that moves code to another thread, streams a generator, copies a context or touches
 Flask's internals; or, for thread-local state (FCX500), a thread-local next to a spawn.
 Substring tests cost microseconds; a libcst parse costs ~6-9x an ``ast.parse``
-(design.md, Speed), so files that fail this test cost flake8 nothing measurable.
+(README, Speed), so files that fail this test cost flake8 nothing measurable.
 
 Every word comes from the catalogue: the last component of each spawner's qualified
 name or constructor, of each internal, pusher and response class, and each view

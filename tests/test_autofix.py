@@ -125,3 +125,23 @@ def test_noqa_is_honoured_after_an_earlier_fix_moved_the_lines(tmp_path: Path) -
     assert "    threading.Thread(target=audit).start()  # noqa: FCX100\n" in fixed
     assert "def audit():\n    print(request.remote_addr)\n" in fixed
     assert proc.returncode == 0, proc.stdout + proc.stderr  # nothing left but the silenced one
+
+
+def test_a_shared_copy_whose_workers_read_uploads_is_left_alone() -> None:
+    """One copy per task would close the uploaded files under the other tasks (case 5c)."""
+    source = (
+        "import threading\n\n"
+        "from flask import Flask, copy_current_request_context, request\n\n"
+        "app = Flask(__name__)\n\n\n"
+        "@app.route('/upload', methods=['POST'])\n"
+        "def upload():\n"
+        "    @copy_current_request_context\n"
+        "    def scan(part):\n"
+        "        request.files['doc'].save(f'/tmp/part{part}')\n\n"
+        "    for part in range(3):\n"
+        "        threading.Thread(target=scan, args=(part,)).start()\n"
+        "    return 'scanning'\n"
+    )
+    assert "FCX201" in {f.code for f in check_source(source)}
+    result = fix_source(source)
+    assert result.source == source and not result.applied

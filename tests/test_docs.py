@@ -223,3 +223,38 @@ def test_readme_examples_are_honest(code: str, examples: list[Block]) -> None:
     assert reported == marked, f"README {code}: reported on lines {sorted(reported)}, marked {sorted(marked)}"
     still = [f.message for f in check_source(README_PREAMBLE + good.code) if f.code == code]
     assert not still, f"README {code}: the good example is still reported: {still}"
+
+
+# --- 5. every link between the docs resolves -----------------------------------------------
+
+LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
+
+
+def _anchors(markdown: str) -> set[str]:
+    """Explicit ``<a id=...>`` anchors and GitHub's slugs of the headings."""
+    found = set(re.findall(r'<a id="([^"]+)"></a>', markdown))
+    for heading in re.findall(r"^#+ (.+)$", markdown, re.M):
+        slug = re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+        found.add(slug)
+    return found
+
+
+def markdown_files() -> list[Path]:
+    return [README, ROOT / "CHANGELOG.md", *sorted((ROOT / "docs").rglob("*.md")),
+            *sorted((ROOT / "fixtures").rglob("*.md")), ROOT / "benchmarks" / "README.md"]
+
+
+@pytest.mark.parametrize("path", markdown_files(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_relative_links_resolve(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    broken = []
+    for target in LINK.findall(text):
+        if re.match(r"[a-z]+:", target):
+            continue  # https:, mailto:
+        file_part, _, anchor = target.partition("#")
+        linked = (path.parent / file_part).resolve() if file_part else path
+        if not linked.exists():
+            broken.append(target)
+        elif anchor and linked.suffix == ".md" and anchor not in _anchors(linked.read_text(encoding="utf-8")):
+            broken.append(target)
+    assert not broken, f"{path.relative_to(ROOT)}: links that do not resolve: {broken}"

@@ -62,7 +62,7 @@ SCENARIOS = sorted(RUNTIME.glob("*.py"))
 FIXED_ROUNDS = 5
 RUN_TIMEOUT = 120
 
-# Pins from the spec's setup table (flask-runtime.md §1): Flask 2.2 breaks with Werkzeug >= 2.3
+# Pins from docs/runtime-facts.md (How the facts were measured): Flask 2.2 breaks with Werkzeug >= 2.3
 # ("module 'werkzeug' has no attribute '__version__'" in the test client); 2.3.3 works with
 # both Werkzeug 2.3.8 and 3.1, and is pinned to its own era's 2.3.8. asgiref = flask[async].
 OLD_FLASKS: dict[str, tuple[str, ...]] = {

@@ -1,7 +1,7 @@
 """One traversal of the libcst tree that records scopes, bindings, name loads and calls.
 
 It uses no libcst metadata provider (scope and qualified-name providers cost 30-50x an
-``ast.parse``; design.md, Speed) and not even libcst's visitor: dispatching
+``ast.parse``; README, Speed) and not even libcst's visitor: dispatching
 ``visit_<Node>``/``visit_<Node>_<field>`` hooks for every node and every whitespace
 token costs ~7x an ``ast.parse`` on its own. This walker follows only the fields that
 hold code (not whitespace, commas or parentheses) and handles the node types it cares

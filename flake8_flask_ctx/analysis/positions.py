@@ -1,7 +1,7 @@
 """Line and column of reported nodes, at a fraction of PositionProvider's cost.
 
 libcst's PositionProvider builds a CodeRange for every node and splits every token on
-newlines (~14x an ``ast.parse``; design.md, Speed). A finding needs the start of a few
+newlines (~14x an ``ast.parse``; README, Speed). A finding needs the start of a few
 nodes, so this runs the plain code generator (~2x) with a state that only notes how many
 tokens came before each node's syntactic start, and turns offsets into (line, column)
 for the nodes asked about. The starts are the ones PositionProvider reports (a test

@@ -1,7 +1,7 @@
 """The one way this package walks a libcst tree: over the fields that hold code.
 
 libcst's own visitor dispatches ``visit_<Node>`` hooks for every node and every whitespace
-token, which costs ~7x an ``ast.parse`` on its own (design.md, Speed). The fields that can
+token, which costs ~7x an ``ast.parse`` on its own (README, Speed). The fields that can
 hold code are few, so the collector and the fixer walk those only, through ``code_fields``;
 everything else (commas, parentheses, whitespace) is never visited.
 """

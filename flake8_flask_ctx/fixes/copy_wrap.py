@@ -95,8 +95,10 @@ def _spawns_of(ctx: FixContext, fn: FunctionInfo) -> list[tuple[SpawnSite, Targe
 def _unshare_decorator(ctx: FixContext, target: Target):
     """``@copy_current_request_context`` on a closure several spawns run: each spawn wraps it."""
     fn = target.function
-    decorator = target.copy_node
-    if not isinstance(decorator, cst.Decorator) or not isinstance(fn.node, cst.FunctionDef):
+    if not isinstance(fn.node, cst.FunctionDef):
+        return None
+    decorator = next((d for d in fn.node.decorators if d.decorator is target.copy_node), None)
+    if decorator is None:
         return None
     spawns = _spawns_of(ctx, fn)
     if _references(ctx, fn) != len(spawns):

@@ -1,6 +1,6 @@
 """Strategy 1, hoist: read the values in the request and hand them to the worker.
 
-Flask's maintainers' advice and seed 000's rule 2. Each context use in the worker is
+Flask's maintainers' advice, and the first blog post's second rule. Each context use in the worker is
 replaced by a name, and the largest expression around it that depends on no worker-local
 name (``request.args.get("doc_id", "")``, else ``request.args``) is evaluated where the
 worker is spawned:

@@ -2,7 +2,7 @@
 
 ``threading.local()``, Werkzeug's ``Local``/``LocalStack`` and a ``ContextVar`` hold one
 value per thread (per context): a new thread starts with its own empty copy, so what the
-spawning code stored is not there (seed 004). The worker reads ``None``, or gets
+spawning code stored is not there (the second blog post). The worker reads ``None``, or gets
 ``AttributeError`` / ``LookupError``. A worker that sets the value itself first is the
 intended use and is not reported.
 """
