@@ -37,13 +37,14 @@ class FixResult:
 
 def fix_source(source: str, options: Optional[Options] = None,
                keep: Callable[[Finding, str], bool] = lambda finding, text: True,
-               fixes: Optional[frozenset[FixKind]] = None) -> FixResult:
+               fixes: Optional[frozenset[FixKind]] = None, unsafe: bool = False) -> FixResult:
     """Fix what can be fixed safely in ``source``.
 
     ``keep(finding, text)`` False leaves a finding alone (``--select``, ``# noqa``);
     ``text`` is the text whose lines the finding refers to, which after a first round of
     fixes is no longer ``source``. ``fixes`` limits the rewrites to some kinds (the
-    codemod commands use a few each; default: all). ``FixResult.remaining``
+    codemod commands use a few each; default: all). ``unsafe`` also applies the fixes
+    that cannot be proven to keep behaviour (``--unsafe-fixes``). ``FixResult.remaining``
     refers to ``FixResult.source``. Raises SyntaxError / ParserSyntaxError on text that
     does not parse.
     """
