@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from support.marks import autofix_pairs
+from support.marks import autofix_pairs, needs_unsafe_fixes
 from flake8_flask_ctx.engine import check_source
 from flake8_flask_ctx.fixes import fix_source
 
@@ -21,11 +21,21 @@ PAIRS = autofix_pairs()
 
 @pytest.mark.parametrize("before,after", PAIRS, ids=[b.stem for b, _ in PAIRS])
 def test_fix_produces_the_reviewed_output(before: Path, after: Path) -> None:
-    result = fix_source(before.read_text(encoding="utf-8"))
+    unsafe = needs_unsafe_fixes(before)
+    result = fix_source(before.read_text(encoding="utf-8"), unsafe=unsafe)
     assert result.source == after.read_text(encoding="utf-8")
     assert result.applied, "a fixture pair must exercise a fix"
+    assert any(not a.safe for a in result.applied) == unsafe, [(a.code, a.applicability) for a in result.applied]
     # every finding of the buggy file was fixed (a round may expose new ones: FCX200 -> FCX100)
     assert {f.code for f in check_source(before.read_text(encoding="utf-8"))} <= {a.code for a in result.applied}
+
+
+@pytest.mark.parametrize("before", [b for b, _ in PAIRS if needs_unsafe_fixes(b)], ids=lambda b: b.stem)
+def test_an_unsafe_fix_is_only_offered_by_default(before: Path) -> None:
+    source = before.read_text(encoding="utf-8")
+    result = fix_source(source)
+    assert result.source == source and not result.applied
+    assert {code for code, _, _ in result.unsafe_fixable} == {f.code for f in check_source(source)}
 
 
 @pytest.mark.parametrize("before,after", PAIRS, ids=[b.stem for b, _ in PAIRS])
@@ -33,7 +43,7 @@ def test_fixed_code_parses_has_no_findings_and_is_stable(before: Path, after: Pa
     fixed = after.read_text(encoding="utf-8")
     ast.parse(fixed)
     assert check_source(fixed) == []
-    again = fix_source(fixed)
+    again = fix_source(fixed, unsafe=True)
     assert again.source == fixed and not again.applied
 
 
@@ -121,7 +131,7 @@ def test_noqa_is_honoured_after_an_earlier_fix_moved_the_lines(tmp_path: Path) -
                           capture_output=True, text=True)
     fixed = path.read_text()
     assert "@copy_current_request_context" not in fixed, proc.stdout + proc.stderr
-    assert "kwargs={\"path\": request.path}" in fixed
+    assert "threading.Thread(target=copy_current_request_context(log_visit)).start()" in fixed
     assert "    threading.Thread(target=audit).start()  # noqa: FCX100\n" in fixed
     assert "def audit():\n    print(request.remote_addr)\n" in fixed
     assert proc.returncode == 0, proc.stdout + proc.stderr  # nothing left but the silenced one

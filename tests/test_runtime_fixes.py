@@ -13,6 +13,7 @@ bug, a ``RESULTS`` list its workers fill, and a literal ``SCENARIO`` dict (read 
         "needs": ["asgiref"],     # optional: distributions the app needs besides Flask
         "may_remain": ["FCX300"], # optional: codes the fixer may leave for a human
         "no_safe_rewrite": True,  # optional: the fixer must leave this one alone
+        "fix": "unsafe",          # optional: only an unsafe fix (--unsafe-fixes) repairs it
     }
 
 ``tests/support/runtime_runner.py`` runs one app in a subprocess with the Python of one Flask
@@ -251,9 +252,11 @@ def _summary(report: dict) -> str:
 
 @lru_cache(maxsize=None)
 def fixed(path: Path):
+    """The fixer's result: with unsafe fixes on for a scenario that says it needs them."""
     from flake8_flask_ctx.fixes import fix_source
 
-    return fix_source(path.read_text(encoding="utf-8"))
+    source = path.read_text(encoding="utf-8")
+    return fix_source(source, unsafe=load_scenario(source).get("fix") == "unsafe")
 
 
 def fixed_or_skip(path: Path):
@@ -339,7 +342,8 @@ def test_fix_is_clean(path: Path) -> None:
     result = fixed_or_skip(path)
     ast.parse(result.source)  # the fixed text parses
     assert load_scenario(result.source) == scenario, "the fixer changed the SCENARIO"
-    again = fix_source(result.source)
+    unsafe = scenario.get("fix") == "unsafe"
+    again = fix_source(result.source, unsafe=unsafe)
     assert again.source == result.source and not again.applied, "a second fix changed the text"
     allowed = set(scenario.get("may_remain", ()))
     left = [f"{f.line}: {f.message}" for f in result.remaining if f.code not in allowed]
@@ -371,3 +375,15 @@ def _assert_works(report: dict, scenario: dict, name: str, fixed_source: str = "
     assert not failures, (f"{where} does not work:\n" + "\n".join(failures)
                           + (f"\n--- fixed source ---\n{fixed_source}" if fixed_source else "")
                           + f"\n--- stderr ---\n{report['stderr'][-3000:]}")
+
+
+@pytest.mark.parametrize("path", [p for p in SCENARIOS if load_scenario(p.read_text(encoding="utf-8")).get("fix")
+                                  == "unsafe"], ids=lambda p: p.stem)
+def test_only_an_unsafe_fix_repairs_it(path: Path) -> None:
+    """Without --unsafe-fixes the finding that needs an unsafe fix stays, and is counted as
+    fixable with them."""
+    from flake8_flask_ctx.fixes import fix_source
+
+    result = fix_source(path.read_text(encoding="utf-8"))
+    assert result.remaining and result.unsafe_fixable, (result.applied, result.remaining)
+    assert all(a.safe for a in result.applied)

@@ -340,8 +340,8 @@ class Collector:
         return False
 
     def _while(self, node: cst.While) -> bool:
+        self._loops[-1] += 1  # the test runs again before each turn
         self.walk(node.test)
-        self._loops[-1] += 1
         self.walk(node.body)
         self._loops[-1] -= 1
         self.walk(node.orelse)
@@ -426,7 +426,8 @@ class Collector:
         if isinstance(inner, cst.Name):
             if id(inner) not in self._skip:
                 self._add_ref(Ref(inner.value, tuple(reversed(attrs)), node, self.scope,
-                                  self._guard_snapshot, self._next(), store=id(node) in self._stores))
+                                  self._guard_snapshot, self._next(), store=id(node) in self._stores,
+                                  in_loop=self._loops[-1] > 0))
         else:  # ``f().attr``: the call inside is code
             self._parent = last
             self.walk(inner)
@@ -436,7 +437,7 @@ class Collector:
     def _name(self, node: cst.Name) -> bool:
         if id(node) not in self._skip:
             self._add_ref(Ref(node.value, (), node, self.scope, self._guard_snapshot, self._next(),
-                              store=id(node) in self._stores))
+                              store=id(node) in self._stores, in_loop=self._loops[-1] > 0))
         return False
 
     def _call(self, node: cst.Call) -> bool:

@@ -94,6 +94,7 @@ class Ref:
     guards: tuple[Guard, ...]  # what surrounds this point (with-blocks, tests)
     order: int
     store: bool = False  # ``g.x = ...`` / ``session[k] = ...``: written, not read
+    in_loop: bool = False  # evaluated again on each turn of a loop of the same function
     covered: frozenset[Need] = _NOTHING  # contexts the guards give: set by the analysis
 
 

@@ -123,6 +123,8 @@ class WorkerAnalysis:
         self._uses: dict[int, Optional[ContextUse]] = {}
         self._in_progress: list[int] = []  # the functions being walked, outermost first
         self._call_sites: Optional[dict[int, CallSite]] = None
+        self._sites: Optional[list[SpawnSite]] = None
+        self._spawned: Optional[set[int]] = None  # ids of the functions some spawn runs
 
     def all_calls(self) -> Iterator[tuple[CallSite, Optional[FunctionInfo]]]:
         return self.facts.all_calls()
@@ -130,12 +132,19 @@ class WorkerAnalysis:
     # --- spawn sites ------------------------------------------------------------------
 
     def spawn_sites(self) -> list[SpawnSite]:
-        sites = []
-        for call, owner in self.all_calls():
-            site = self._spawn_site(call, owner)
-            if site is not None:
-                sites.append(site)
-        return sites
+        if self._sites is None:
+            self._sites = []
+            for call, owner in self.all_calls():
+                site = self._spawn_site(call, owner)
+                if site is not None:
+                    self._sites.append(site)
+        return self._sites
+
+    def _inline_lambdas(self, fn: FunctionInfo) -> list[FunctionInfo]:
+        """The lambdas made in ``fn`` that run in ``fn``'s thread: not those it hands to a spawner."""
+        if self._spawned is None:
+            self._spawned = {id(t.function) for site in self.spawn_sites() for t in site.targets}
+        return [child for child in self._children.get(id(fn), []) if id(child) not in self._spawned]
 
     def _spawn_site(self, call: CallSite, owner: Optional[FunctionInfo]) -> Optional[SpawnSite]:
         node = call.node
@@ -313,7 +322,7 @@ class WorkerAnalysis:
             loads, low = self._walk(callee, depth + 1)
             lowest = min(lowest, low)
             out += [Reached(r.ref, (fn, *r.path), r.covered | call.covered, call.order) for r in loads]
-        for child in self._children.get(key, []):
+        for child in self._inline_lambdas(fn):
             loads, low = self._walk(child, depth + 1)
             lowest = min(lowest, low)
             out += [Reached(r.ref, (fn, *r.path), r.covered, r.order) for r in loads]

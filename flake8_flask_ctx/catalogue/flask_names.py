@@ -80,6 +80,9 @@ NO_REQUEST_DECORATORS = ("*.cli.command", "click.command", "click.group", "*.com
 VIEW_DECORATORS = tuple(f"*.{m}" for m in ("route", "get", "post", "put", "patch", "delete"))
 # Decorators of functions that run in the request before the view (they may set g).
 BEFORE_REQUEST_DECORATORS = ("*.before_request", "*.before_app_request")
+# Decorators (or methods, called with the function) of handlers that run when a context
+# pops: every copy of the request context runs them once more (runtime facts, case 3).
+TEARDOWN_DECORATORS = ("*.teardown_request", "*.teardown_appcontext", "*.teardown_app_request")
 
 # Calls that turn their first argument into a streamed response body (FCX400).
 RESPONSE_CLASSES = frozenset({"flask.Response", "flask.wrappers.Response", "werkzeug.Response",
@@ -96,9 +99,9 @@ LAZY_BODY = frozenset({"form", "files", "json", "get_json", "data", "get_data", 
 PERISHABLE = frozenset({"files", "stream"})
 # Session methods that change it.
 SESSION_WRITES = frozenset({"update", "pop", "setdefault", "clear", "popitem", "__setitem__"})
-# Methods whose call only reads (the value can be computed in the view and passed on).
-READ_METHODS = frozenset({"get", "getlist", "get_json", "get_data", "to_dict", "copy", "read",
-                          "items", "keys", "values"})
+# Methods whose call only reads (the value can be computed in the view and passed on; which
+# of them are safe to call early is in ``early_values``). Iterators are not values.
+READ_METHODS = frozenset({"get", "getlist", "get_json", "get_data", "to_dict", "copy", "read"})
 # Helpers whose result is a plain value.
 VALUE_HELPERS = frozenset({"flask.url_for", "flask.render_template", "flask.render_template_string",
                            "flask.get_flashed_messages"})

@@ -22,6 +22,13 @@ class AppliedFix:
     line: int  # the finding's line in the original text
     description: str  # one line: what was rewritten
     kind: FixKind  # the strategy that made the change
+    col: int = 0  # the finding's column (0-based) in the original text
+    safe: bool = True  # proven to keep behaviour (else applied only with unsafe fixes on)
+    reason: str = ""  # why it is unsafe
+
+    @property
+    def applicability(self) -> str:
+        return "safe" if self.safe else "unsafe"
 
 
 @dataclass
@@ -29,6 +36,9 @@ class FixResult:
     source: str  # the new text (identical to the input when nothing was fixed)
     applied: list[AppliedFix] = field(default_factory=list)
     remaining: list[Finding] = field(default_factory=list)  # findings left for a human
+    # findings left that an unsafe fix could rewrite, as (code, line, col) of the original text
+    unsafe_fixable: list[tuple[str, int, int]] = field(default_factory=list)
+    converged: bool = True  # False: the rounds never settled, and ``source`` is the input
 
     @property
     def changed(self) -> bool:
@@ -57,4 +67,4 @@ def fix_source(source: str, options: Optional[Options] = None,
     if not may_have_findings(source, options):
         return FixResult(source)
     parse_guard(source)
-    return run_deep(lambda: fix_module_source(source, options, keep, fixes or ALL_FIXES))
+    return run_deep(lambda: fix_module_source(source, options, keep, fixes or ALL_FIXES, unsafe))

@@ -2,9 +2,15 @@
 
 For app-bound needs that can neither be hoisted nor copied (an extension object such as
 ``db.session``, several workers), the worker body runs in ``with app.app_context():``.
-``app`` is the module's own ``app = Flask(...)`` when there is one; otherwise the spawner
-passes ``current_app._get_current_object()``. Not for workers that need the request
-(an app context carries none) or use ``g`` (it would be a fresh one).
+
+- A closure or lambda made in the view gets the app the request is served by:
+  ``app = current_app._get_current_object()``, assigned just before the spawn. Safe.
+- A module-level worker has no such local. It can push the module's own ``app = Flask(...)``
+  safely only when the spawning view is a route of that very app; under a blueprint or an
+  app factory another app may serve the request, so the rewrite is unsafe there.
+
+Never for workers that need the request (an app context carries none), use ``g`` (it would
+be a fresh one) or ``url_for`` without ``SERVER_NAME``.
 """
 
 from __future__ import annotations
@@ -14,9 +20,12 @@ from typing import Optional
 import libcst as cst
 
 from ..analysis.model import BindingKind, ScopeKind
+from ..analysis.tree import dotted_name
 from ..analysis.workers import SpawnSite
 from ..catalogue.contexts import Need
-from ..catalogue.flask_names import CURRENT_APP, FLASK_APP, G
+from ..catalogue.flask_names import CURRENT_APP, FLASK_APP, G, VIEW_DECORATORS
+from ..options import match_dotted
+from .applicability import SAFE, Applicability, unsafe
 from .context import FixContext
 from .naming import unique
 
@@ -35,38 +44,60 @@ def _current_app_object() -> cst.Call:
     return cst.parse_expression("current_app._get_current_object()")  # type: ignore[return-value]
 
 
-def plan_app_context(ctx: FixContext, site: SpawnSite) -> bool:
+def _routes_of(ctx: FixContext, fn, app: str) -> bool:
+    """Is ``fn`` a view registered on the module-level ``app`` (``@app.route(...)``)?"""
+    for decorator in fn.decorators:
+        func = decorator.func if isinstance(decorator, cst.Call) else decorator
+        name = dotted_name(func) or ""
+        if name.split(".")[0] == app and any(match_dotted(p, name) for p in VIEW_DECORATORS):
+            return True
+    return False
+
+
+def plan_app_context(ctx: FixContext, site: SpawnSite, allow_unsafe: bool = False) -> Optional[Applicability]:
     workers = ctx.analysis.workers
     needing = [t for t in site.targets if not t.copied and workers.needs(t.function)]
     if not needing or site.owner is None or site.thread_class is not None:
-        return False
+        return None
     for t in needing:
         needs = workers.needs(t.function)
         if Need.REQUEST in needs or not isinstance(t.function.node, cst.FunctionDef):
-            return False
+            return None
         for r in workers.reach(t.function):
             use = workers.context_use(r.ref)
             if use is not None and not workers.satisfied(use, frozenset({Need.APP})):
-                return False  # ``g`` (fresh in a new context) or url_for without SERVER_NAME
+                return None  # url_for without SERVER_NAME needs a request
             if use is not None and use.qualname == G:
-                return False
-    if not ctx.plan.claim(site.node, *(t.function.node for t in needing)):
-        return False
+                return None  # the new context's g is empty
     app = _module_app(ctx)
+    anchor = ctx.parents.statement_of(site.node)  # just before the spawn, in the request
+    choices = []
+    verdict = SAFE
     for target in needing:
         fn = target.function
-        if app is not None and app not in fn.scope.bindings:
-            name = app
-        elif fn.parent.kind is ScopeKind.MODULE:
-            return False  # would need a new parameter; leave the finding
+        if fn.parent.kind is ScopeKind.MODULE:
+            if app is None or app in fn.scope.bindings:
+                return None  # would need a new parameter; leave the finding
+            if not _routes_of(ctx, site.owner, app):
+                verdict = verdict & unsafe(f"{fn.name}() would push the module's {app}, which may not be "
+                                           "the app serving the request (a blueprint, an app factory)")
+            choices.append((fn, app, None))
         else:
-            name = unique("app", set(fn.scope.bindings) | set(site.owner.scope.bindings))
-            anchor = ctx.parents.statement_of(fn.node)
-            if anchor is None:
-                return False
+            if anchor is None or not ctx.spawner_has_context(site):
+                return None  # current_app is only bound where the spawner has a context
+            taken = set(fn.scope.bindings) | set(site.owner.scope.bindings) | set(ctx.analysis.facts.scope.bindings)
+            name = unique("app" if "app" not in taken else "real_app", taken)
+            choices.append((fn, name, anchor))
+    if not (verdict.safe or allow_unsafe):
+        return verdict
+    if not ctx.plan.claim(site.node, *(t.function.node for t in needing)):
+        return None
+    ctx.applicability = verdict
+    for fn, name, insert_before in choices:
+        if insert_before is not None:
             assign = cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(cst.Name(name))], _current_app_object())])
-            ctx.plan.insert_before.setdefault(id(anchor), []).append(assign)
+            ctx.plan.insert_before.setdefault(id(insert_before), []).append(assign)
             ctx.plan.imports.add(tuple(CURRENT_APP.rsplit(".", 1)))
         ctx.plan.wrap_body[id(fn.node)] = cst.Call(cst.Attribute(cst.Name(name), cst.Name("app_context")))
         ctx.note(site, f"{fn.name}() now runs in 'with {name}.app_context():'")
-    return True
+    return verdict

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Callable, Optional
 
 import libcst as cst
 
@@ -14,6 +14,7 @@ from ..analysis.workers import SpawnSite, Target
 from ..catalogue.flask_names import COPY_REQUEST_CONTEXT
 from ..findings import Finding
 from ..rules import FixKind
+from .applicability import SAFE, Applicability
 from .edits import EditPlan
 
 COPY_IMPORT = tuple(COPY_REQUEST_CONTEXT.rsplit(".", 1))  # ("flask", "copy_current_request_context")
@@ -23,14 +24,16 @@ COPY = COPY_IMPORT[1]
 # path and how many functions with the same path come before it. The fixer adds no
 # function other than a missing ``__init__``, so the index survives a round.
 FunctionKey = tuple[str, int]
-Cause = tuple[str, int]  # (code, line) of the finding a change was made for
+# The finding a change was made for, as (code, line, col) in the text the fixer was given:
+# lines move from round to round, so each round maps its findings back.
+Cause = tuple[str, int, int]
 
 
 @dataclass(frozen=True)
 class Note:
-    code: str
-    line: int
+    cause: Cause
     kind: FixKind
+    applicability: Applicability
     description: str
 
 
@@ -44,11 +47,17 @@ class FixContext:
     # functions a hoist changed, with the finding that started it: they survive the round's
     # re-parse, so the next round can finish what this one started
     dirty: dict[FunctionKey, Cause] = field(default_factory=dict)
-    cause: Cause = ("", 0)  # the finding being fixed, for edits a later round makes
+    cause: Optional[Cause] = None  # the finding being fixed, for edits a later round makes
     kind: FixKind = FixKind.HOIST  # the strategy planning now
+    applicability: Applicability = SAFE  # of the edits being planned now
+
+    original_line: Callable[[int], int] = lambda line: line  # this round's line -> the given text's
 
     def __post_init__(self) -> None:
         self._keys: Optional[dict[int, FunctionKey]] = None
+
+    def cause_of(self, finding: Finding) -> Cause:
+        return (finding.code, self.original_line(finding.line), finding.col)
 
     @property
     def parents(self) -> Parents:
@@ -63,9 +72,9 @@ class FixContext:
         findings = ([site_or_finding] if isinstance(site_or_finding, Finding)
                     else self.site_findings(site_or_finding))
         for f in findings:
-            self.notes.append(Note(f.code, f.line, self.kind, description))
-        if not findings and self.cause[0]:
-            self.notes.append(Note(*self.cause, self.kind, description))
+            self.notes.append(Note(self.cause_of(f), self.kind, self.applicability, description))
+        if not findings and self.cause is not None:
+            self.notes.append(Note(self.cause, self.kind, self.applicability, description))
 
     def key(self, fn: FunctionInfo) -> FunctionKey:
         if self._keys is None:

@@ -14,6 +14,12 @@ Never for ``map`` variants (one wrapper for all tasks: no place to copy per task
 workers that use ``g`` (the copy's ``g`` is empty), nor for a shared copy whose workers
 touch ``request.files`` or ``request.stream`` (every copy closes the request's files when it
 exits, under the other tasks: runtime facts, case 5c).
+
+A copy is *safe* when nothing sees the difference from running the worker in the request:
+it is *unsafe* when the module registers teardown handlers (each copy runs them once more,
+in the worker), when the worker writes the session (a write after the view returned is
+lost), reads uploads or the stream (the copy closes them when it exits) or, unjoined, reads
+the body lazily (it may be gone: FCX203), or when the view reads uploads after the spawn.
 """
 
 from __future__ import annotations
@@ -22,11 +28,15 @@ from typing import Optional
 
 import libcst as cst
 
+from ..analysis.lifetimes import is_joined
 from ..analysis.model import BindingKind, FunctionInfo, ScopeKind
+from ..analysis.tree import dotted_name
 from ..analysis.workers import SpawnSite, Target
-from ..catalogue.flask_names import G, PERISHABLE, REQUEST
+from ..catalogue.flask_names import G, LAZY_BODY, PERISHABLE, REQUEST, SESSION, TEARDOWN_DECORATORS
 from ..findings import Finding
+from ..options import match_dotted
 from ..rules.details import CopyOutsideRequest, SharedCopy
+from .applicability import Applicability, combine, unsafe
 from .context import COPY, COPY_IMPORT, FixContext
 
 
@@ -42,21 +52,64 @@ def _wrap(expr: cst.BaseExpression) -> cst.Call:
     return cst.Call(cst.Name(COPY), [cst.Arg(expr)])
 
 
-def plan_copy(ctx: FixContext, site: SpawnSite) -> bool:
+def _has_teardown_handlers(ctx: FixContext) -> bool:
+    for fn in ctx.analysis.functions:
+        for decorator in fn.decorators:
+            name = dotted_name(decorator.func if isinstance(decorator, cst.Call) else decorator) or ""
+            if any(match_dotted(p, name) for p in TEARDOWN_DECORATORS):
+                return True
+    for call, _ in ctx.analysis.facts.all_calls():
+        name = dotted_name(call.node.func) or ""
+        if any(match_dotted(p, name) for p in TEARDOWN_DECORATORS):
+            return True
+    return False
+
+
+def _copy_hazards(ctx: FixContext, site: SpawnSite, targets: list[Target]) -> Applicability:
+    """What running ``targets`` in copies of the request context changes (SAFE: nothing)."""
+    parts = []
+    if _has_teardown_handlers(ctx):
+        parts.append(unsafe("the module's teardown handlers would run once more per copy, in the worker"))
+    joined = is_joined(site, ctx.analysis.workers)
+    for target in targets:
+        workers = ctx.analysis.workers
+        for r in workers.reach(target.function):
+            use = workers.context_use(r.ref)
+            if use is None:
+                continue
+            if use.qualname == SESSION and r.ref.store:
+                parts.append(unsafe("the worker writes the session; a write after the view returned is lost"))
+            elif use.qualname == REQUEST and use.member in PERISHABLE:
+                parts.append(unsafe("the copy closes the request's uploads when the worker ends"))
+            elif use.qualname == REQUEST and use.member in LAZY_BODY and not joined:
+                parts.append(unsafe("the unjoined worker reads the body lazily; it may be gone by then (FCX203)"))
+    owner = site.owner
+    if owner is not None and any(
+            (u := ctx.analysis.workers.context_use(ref)) is not None and u.qualname == REQUEST
+            and u.member in PERISHABLE and ref.order > site.call.order for ref in owner.refs):
+        parts.append(unsafe("the view reads uploads after the spawn, and the copy closes them when it ends"))
+    return combine(parts)
+
+
+def plan_copy(ctx: FixContext, site: SpawnSite, allow_unsafe: bool = False) -> Optional[Applicability]:
     if site.spawner.fan_out or not ctx.spawner_has_context(site):
-        return False
+        return None
     shared = [f.detail.target for f in ctx.site_findings(site) if isinstance(f.detail, SharedCopy)]
     if shared:
-        return _copy_per_task(ctx, site, shared)
+        return _copy_per_task(ctx, site, shared, allow_unsafe)
     needing = [t for t in site.targets if not t.copied and ctx.analysis.workers.needs(t.function)]
     if not needing or any(_uses(ctx, t, G) for t in needing):
-        return False
+        return None
     if site.thread_class is not None and any(t.function is site.targets[0].function for t in needing):
-        return False  # run() itself: a decorator on it would be evaluated at import (FCX200)
+        return None  # run() itself: a decorator on it would be evaluated at import (FCX200)
+    verdict = _copy_hazards(ctx, site, needing)
+    if not (verdict.safe or allow_unsafe):
+        return verdict
     shared = sum(1 for other in ctx.analysis.spawn_sites for t in other.targets
                  if any(t.function is n.function for n in needing))
     if not ctx.plan.claim(site.node, *(t.function.node for t in needing)):
-        return False
+        return None
+    ctx.applicability = verdict
     for target in needing:
         fn = target.function
         closure = (isinstance(fn.node, cst.FunctionDef)
@@ -69,23 +122,31 @@ def plan_copy(ctx: FixContext, site: SpawnSite) -> bool:
             per = " per task" if site.call.in_loop else ""
             ctx.note(site, f"wrapped the target in {COPY}(...) at the spawn site{per}")
     ctx.plan.imports.add(COPY_IMPORT)
-    return True
+    return verdict
 
 
-def _copy_per_task(ctx: FixContext, site: SpawnSite, shared: list[Target]) -> bool:
+def _copy_per_task(ctx: FixContext, site: SpawnSite, shared: list[Target],
+                   allow_unsafe: bool) -> Optional[Applicability]:
     """FCX201: replace one shared copy by a copy made at each spawn, in the request thread."""
     edits = []
     for target in shared:
         if _uses(ctx, target, REQUEST, PERISHABLE):
-            return False  # each copy would close the files under the others
+            return None  # each copy would close the files under the others
         edit = _unshare_decorator(ctx, target) or _unshare_wrapper(ctx, site, target)
         if edit is None:
-            return False
+            return None
         edits.append(edit)
-    if not edits or not all(edit() for edit in edits):
-        return False
+    verdict = _copy_hazards(ctx, site, shared)
+    if not edits or not (verdict.safe or allow_unsafe):
+        return verdict if edits else None
+    claims = [node for nodes, _ in edits for node in nodes]
+    if not ctx.plan.claim(*claims):
+        return None
+    ctx.applicability = verdict
+    for _, apply_edit in edits:
+        apply_edit()
     ctx.plan.imports.add(COPY_IMPORT)
-    return True
+    return verdict
 
 
 def _spawns_of(ctx: FixContext, fn: FunctionInfo) -> list[tuple[SpawnSite, Target]]:
@@ -106,15 +167,12 @@ def _unshare_decorator(ctx: FixContext, target: Target):
     if any(s.spawner.fan_out or not ctx.spawner_has_context(s) for s, _ in spawns):
         return None
 
-    def edit() -> bool:
-        if not ctx.plan.claim(decorator, *(s.node for s, _ in spawns)):
-            return False
+    def edit() -> None:
         ctx.plan.replace[id(decorator)] = None
         for spawn, spawned in spawns:
             ctx.plan.replace[id(spawned.expr)] = _wrap(spawned.expr)
             ctx.note(spawn, f"made one {COPY}({fn.name}) per spawn instead of one shared copy")
-        return True
-    return edit
+    return [decorator, *(s.node for s, _ in spawns)], edit
 
 
 def _unshare_wrapper(ctx: FixContext, site: SpawnSite, target: Target):
@@ -132,15 +190,12 @@ def _unshare_wrapper(ctx: FixContext, site: SpawnSite, target: Target):
     only_use = _name_uses(ctx, site, name) == 1
     inner = copy.args[0].value
 
-    def edit() -> bool:
-        if not ctx.plan.claim(site.node, target.expr):
-            return False
+    def edit() -> None:
         ctx.plan.replace[id(target.expr)] = _wrap(inner)
         if only_use and isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1:
             ctx.plan.remove_statements.add(id(statement))
         ctx.note(site, f"made one {COPY}(...) per task inside the loop instead of one before it")
-        return True
-    return edit
+    return [site.node, target.expr], edit
 
 
 def _references(ctx: FixContext, fn: FunctionInfo) -> int:
@@ -168,6 +223,8 @@ def remove_copy_outside_request(ctx: FixContext, finding: Finding) -> bool:
     detail = finding.detail
     if not isinstance(detail, CopyOutsideRequest) or detail.scope.kind is not ScopeKind.MODULE:
         return False  # class bodies, app factories, CLI commands never have a request: redesign
+    if _inside_try(ctx, node):
+        return False  # the module expects the RuntimeError and falls back: removing it kills that
     if not ctx.plan.claim(node):
         return False
     if isinstance(node, cst.Decorator):
@@ -179,3 +236,12 @@ def remove_copy_outside_request(ctx: FixContext, finding: Finding) -> bool:
     ctx.unused_imports.add(COPY_IMPORT)
     ctx.note(finding, f"removed {COPY} evaluated outside a request; its spawns get a hoist or a wrap")
     return True
+
+
+def _inside_try(ctx: FixContext, node: cst.CSTNode) -> bool:
+    current = ctx.parents.of(node)
+    while current is not None:
+        if isinstance(current, (cst.Try, cst.TryStar)):
+            return True
+        current = ctx.parents.of(current)
+    return False

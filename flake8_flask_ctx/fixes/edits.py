@@ -91,7 +91,12 @@ class _Apply(cst.CSTTransformer):
             return updated  # a child was removed by a replacement: positions no longer line up
         body: list[cst.BaseStatement] = []
         for orig, new in zip(originals, updated.body):
-            body.extend(plan.insert_before.get(id(orig), []))
+            inserted = list(plan.insert_before.get(id(orig), []))
+            if inserted and new.leading_lines and not inserted[0].leading_lines:
+                # the blank lines (and comments) above a statement stay above what now comes first
+                inserted[0] = inserted[0].with_changes(leading_lines=new.leading_lines)
+                new = new.with_changes(leading_lines=[])
+            body.extend(inserted)
             if id(orig) not in plan.remove_statements:
                 body.append(new)
         if not body and isinstance(updated, cst.IndentedBlock):

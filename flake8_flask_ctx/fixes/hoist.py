@@ -1,19 +1,23 @@
 """Strategy 1, hoist: read the values in the request and hand them to the worker.
 
-Flask's maintainers' advice, and the first blog post's second rule. Each context use in the worker is
-replaced by a name, and the largest expression around it that depends on no worker-local
-name (``request.args.get("doc_id", "")``, else ``request.args``) is evaluated where the
-worker is spawned:
+Flask's maintainers' advice, and the first blog post's second rule. Each context use in the
+worker is replaced by a name, and an expression around it (``early.py`` chooses which one,
+and judges whether evaluating it early keeps behaviour) is evaluated where the worker is
+spawned:
 
 - module-level target: a new parameter, passed at the spawn site (``kwargs=``, extra
-  ``submit`` arguments, ``functools.partial`` for ``map``);
-- closure or lambda made in the spawning function: a local assigned there before it;
+  ``submit`` arguments, ``functools.partial`` for ``map``); keyword-only where a positional
+  one could clash (``*args``, defaults, ``map``);
+- closure or lambda made in the spawning function: a local assigned just before the spawn
+  (not above the ``def``: code in between may change what it reads);
 - ``Thread`` subclass ``run()``: an attribute set in ``__init__`` (which runs in the view).
 
-Values that die with the request (``request.files[...]``, ``request.stream`` not read
-with ``.read()``) and writes (``g.x = ...``, ``session[k] = ...``) are not hoisted; a
-target with any of those is left to the next strategy. Once a copied target touches no
-context any more, its copy decorators (and a homemade copier nobody uses) are dropped.
+A hoist is *safe* when every moved read is, and when nothing outside the fix sees a changed
+signature: a new parameter of a public function, or an ``__init__`` that a module-level or
+foreign instantiation would now run without a request, makes it *unsafe*. Writes
+(``g.x = ...``, ``session[k] = ...``) are never hoisted; a target with any of those is left
+to the next strategy. Once a copied target touches no context any more, its copy decorators
+(and a homemade copier nobody uses) are dropped.
 """
 
 from __future__ import annotations
@@ -23,12 +27,13 @@ from typing import Optional
 
 import libcst as cst
 
-from ..analysis.model import FunctionInfo, Scope, ScopeKind
+from ..analysis.model import ClassInfo, FunctionInfo, Scope, ScopeKind
 from ..analysis.tree import loaded_names
 from ..analysis.workers import Reached, SpawnSite, Target
-from ..catalogue.flask_names import PERISHABLE, PROXY_OBJECTS, READ_METHODS, VALUE_HELPERS
 from ..catalogue.spawners import PARTIAL, Passing
+from .applicability import SAFE, Applicability, combine, unsafe
 from .context import FixContext
+from .early import EarlyReads
 from .naming import describe, unique
 
 
@@ -46,70 +51,6 @@ class Hoister:
         self.analysis = ctx.analysis
         self.parents = ctx.parents
 
-    # --- which expression to move ------------------------------------------------------
-
-    def _free(self, node: cst.CSTNode, r: Reached, fn: FunctionInfo) -> bool:
-        """Does ``node`` read nothing that ``fn`` binds (it means the same in the spawner)?"""
-        names = loaded_names(node)
-        return names is not None and not any(self.analysis.resolver.bound_within(r.ref.scope, n, fn)
-                                             for n in names)
-
-    def _pure_call(self, call: cst.Call, scope: Scope) -> bool:
-        if isinstance(call.func, cst.Attribute) and call.func.attr.value in READ_METHODS:
-            return True
-        return self.analysis.resolver.qualname(call.func, scope) in VALUE_HELPERS
-
-    def expression(self, r: Reached, fn: FunctionInfo) -> Optional[cst.BaseExpression]:
-        """The largest worker-independent expression around the use, or None."""
-        use = self.analysis.workers.context_use(r.ref)
-        if use is None or r.ref.store:
-            return None
-        node: cst.BaseExpression = r.ref.node
-        depth = len(use.written.rstrip("()").split(".")) - 1
-        for _ in range(len(r.ref.attrs) - depth):
-            node = node.value  # type: ignore[attr-defined]  # down to ``request.args``
-        if use.qualname not in PROXY_OBJECTS:  # a helper: the call is the smallest value
-            parent = self.parents.of(node)
-            if not (isinstance(parent, cst.Call) and parent.func is node and self._pure_call(parent, r.ref.scope)):
-                return None
-            node = parent
-        elif use.member is None:
-            return None  # the proxy object itself
-        else:
-            parent = self.parents.of(node)
-            if isinstance(parent, cst.Call) and parent.func is node:  # ``session.get(...)``
-                if not self._pure_call(parent, r.ref.scope):
-                    return None  # never hoist a bound method whose call has effects
-                node = parent
-        if not self._free(node, r, fn):
-            return None
-        best = node
-        while True:
-            parent = self.parents.of(best)
-            if isinstance(parent, cst.Attribute) and parent.value is best:
-                grand = self.parents.of(parent)
-                if isinstance(grand, cst.Call) and grand.func is parent:
-                    candidate: cst.BaseExpression = grand
-                    if not self._pure_call(grand, r.ref.scope):
-                        break
-                else:
-                    candidate = parent
-            elif isinstance(parent, cst.Subscript) and parent.value is best:
-                candidate = parent
-            else:
-                break
-            if not self._free(candidate, r, fn):
-                break
-            best = candidate
-        if use.member in PERISHABLE and not self._ends_with_read(best):
-            return None
-        return best
-
-    @staticmethod
-    def _ends_with_read(expr: cst.BaseExpression) -> bool:
-        return (isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute)
-                and expr.func.attr.value == "read")
-
     # --- planning ---------------------------------------------------------------------
 
     def uses(self, target: Target) -> list[Reached]:
@@ -118,8 +59,9 @@ class Hoister:
         return [r for r in workers.reach(target.function)
                 if (use := workers.context_use(r.ref)) is not None and not workers.satisfied(use, r.covered)]
 
-    def plan(self, site: SpawnSite) -> bool:
-        """Plan the hoist for every target of ``site``; False (nothing planned) if one can't.
+    def plan(self, site: SpawnSite, allow_unsafe: bool = False) -> Optional[Applicability]:
+        """Plan the hoist for every target of ``site``: None when one cannot be hoisted,
+        else how safe it is. An unsafe hoist is planned only when ``allow_unsafe``.
 
         Reads inside same-module helpers move one call level up per round (a new parameter
         of the helper, passed by its only caller); reads in the worker itself move to the
@@ -128,30 +70,38 @@ class Hoister:
         all_uses = [(t, self.uses(t)) for t in site.targets]
         deep = [r for _, uses in all_uses for r in uses if len(r.path) > 1]
         if deep:
-            return self._plan_helper_steps(site, deep)
+            return self._plan_helper_steps(site, deep, allow_unsafe)
+        early = EarlyReads(self.analysis, site)
         jobs = []
+        verdicts = []
         for target, uses in all_uses:
             items = []
             for r in uses:
-                expr = self.expression(r, target.function)
-                if expr is None:
-                    return False
-                items.append(expr)
+                choice = early.choose(r, target.function)
+                if choice is None:
+                    return None
+                items.append(choice.expr)
+                verdicts.append(choice.applicability)
             jobs.append((target, items))
         if not any(items for _, items in jobs):
             return self._drop_unused_copies(site)
         if not self.ctx.spawner_has_context(site):
-            return False
+            return None
         edits = []
         for target, exprs in jobs:
             if not exprs:
                 continue
-            edit = self._placement(site, target, exprs)
-            if edit is None:
-                return False
-            edits.append(edit)
+            placed = self._placement(site, target, exprs)
+            if placed is None:
+                return None
+            edits.append(placed[0])
+            verdicts.append(placed[1])
+        verdict = combine(verdicts)
+        if not (verdict.safe or allow_unsafe):
+            return verdict
         if not self.ctx.plan.claim(site.node, *(t.function.node for t in site.targets)):
-            return False
+            return None
+        self.ctx.applicability = verdict
         for edit in edits:
             edit()
         for target, exprs in jobs:
@@ -160,42 +110,51 @@ class Hoister:
                 self.ctx.drop_copy(site, target)
         if site.owner is not None:
             self.ctx.edited(site.owner)
-        return True
+        return verdict
 
-    def _drop_unused_copies(self, site: SpawnSite) -> bool:
+    def _drop_unused_copies(self, site: SpawnSite) -> Optional[Applicability]:
         """A copied worker that uses no context needs no copy (and cannot race on one)."""
         copied = [t for t in site.targets if t.copied]
         if not copied or not self.ctx.plan.claim(site.node, *(t.function.node for t in copied)):
-            return False
+            return None
+        self.ctx.applicability = SAFE
         for target in copied:
             self.ctx.drop_copy(site, target)
         self.ctx.note(site, "dropped a copy of the request context the worker never uses")
-        return True
+        return SAFE
 
     # --- through helpers ----------------------------------------------------------------
 
-    def _plan_helper_steps(self, site: SpawnSite, deep: list[Reached]) -> bool:
+    def _plan_helper_steps(self, site: SpawnSite, deep: list[Reached], allow_unsafe: bool) -> Optional[Applicability]:
+        early = EarlyReads(self.analysis, site)
         by_helper: dict[int, tuple[FunctionInfo, FunctionInfo, list[cst.BaseExpression]]] = {}
+        verdicts = []
         for r in deep:
             helper, caller = r.path[-1], r.path[-2]
-            expr = self.expression(r, helper)
-            if expr is None or helper.cls is not None or not isinstance(helper.node, cst.FunctionDef):
-                return False
+            choice = early.choose(r, helper)
+            if choice is None or helper.cls is not None or not isinstance(helper.node, cst.FunctionDef):
+                return None
             entry = by_helper.setdefault(id(helper), (helper, caller, []))
             if entry[1] is not caller:
-                return False
-            entry[2].append(expr)
+                return None
+            entry[2].append(choice.expr)
+            verdicts.append(choice.applicability)
         edits = []
         for helper, caller, exprs in by_helper.values():
             edit = self._into_caller(site, helper, caller, exprs)
             if edit is None:
-                return False
+                return None
             edits.append(edit)
+            verdicts.append(_signature_change(helper.name, "function"))
+        verdict = combine(verdicts)
+        if not (verdict.safe or allow_unsafe):
+            return verdict
         if not self.ctx.plan.claim(*(h.node for h, _, _ in by_helper.values())):
-            return False
+            return None
+        self.ctx.applicability = verdict
         for edit in edits:
             edit()
-        return True
+        return verdict
 
     def _into_caller(self, site: SpawnSite, helper: FunctionInfo, caller: FunctionInfo,
                      exprs: list[cst.BaseExpression]):
@@ -214,8 +173,7 @@ class Hoister:
         items = self._group(exprs, self._taken(helper.scope, caller.scope), helper, set(helper.params))
         names = list(dict.fromkeys(i.name for i in items))
         codes = {i.name: i.code for i in items}
-        keyword_only = any(p.default is not None for p in node.params.params) or node.params.star_arg \
-            not in (None, cst.MaybeSentinel.DEFAULT)
+        keyword_only = _needs_keyword_only(node)
 
         def edit() -> None:
             self._add_params(node, names, keyword_only)
@@ -262,6 +220,7 @@ class Hoister:
         return out
 
     def _placement(self, site: SpawnSite, target: Target, exprs: list[cst.BaseExpression]):
+        """(edit, applicability) for moving ``exprs`` out of ``target``, or None."""
         fn = target.function
         if site.thread_class is not None and fn is site.targets[0].function:
             return self._into_init(site, fn, exprs)
@@ -293,10 +252,14 @@ class Hoister:
     def _as_locals(self, site: SpawnSite, target: Target, exprs):
         owner = site.owner
         fn = target.function
-        anchor = self.parents.statement_of(fn.node if isinstance(fn.node, cst.FunctionDef) else site.node)
+        anchor = self.parents.statement_of(site.node)  # just before the spawn: nothing in between
         if owner is None or anchor is None:
             return None
         items = self._group(exprs, self._taken(owner.scope, fn.scope), fn, self._visible_in(owner, besides=fn))
+        verdict = SAFE
+        if isinstance(fn.node, cst.FunctionDef) and self._references(fn) != 1:
+            verdict = unsafe(f"{fn.name}() is also used before the worker starts, where the hoisted "
+                             "value is not set yet")
 
         def edit() -> None:
             seen = set()
@@ -310,7 +273,7 @@ class Hoister:
             self.ctx.plan.insert_before.setdefault(id(anchor), []).extend(stmts)
             self._replace_reads(items, cst.Name)
             self.ctx.note(site, f"hoisted {', '.join(sorted(seen))} into {owner.name}() before the worker starts")
-        return edit
+        return edit, verdict
 
     def _visible_in(self, owner: FunctionInfo, besides: FunctionInfo) -> set[str]:
         """Names a new local of ``owner`` could shadow or clash with (``besides`` excluded)."""
@@ -340,17 +303,19 @@ class Hoister:
         items = self._group(exprs, self._taken(fn.scope, owner_scope), fn, set(fn.params))
         names = list(dict.fromkeys(i.name for i in items))
         values = {i.name: cst.parse_expression(i.code) for i in items}
+        keyword_only = _needs_keyword_only(node) or site.spawner.fan_out
+        if keyword_only and site.spawner.passing is Passing.EXTRA_POSITIONAL:
+            return None  # positional arguments cannot reach keyword-only parameters
         passing = self._pass_values(site, target, names, values)
         if passing is None:
             return None
-        keyword_only = any(p.default is not None for p in node.params.params) or site.spawner.fan_out
 
         def edit() -> None:
             self._add_params(node, names, keyword_only)
             passing()
             self._replace_reads(items, cst.Name)
             self.ctx.note(site, f"hoisted {', '.join(names)} into parameters of {fn.name}(), passed at the spawn")
-        return edit
+        return edit, _signature_change(fn.name, "function")
 
     def _add_params(self, node: cst.FunctionDef, names: list[str], keyword_only: bool) -> None:
         """New parameters at the end, keyword-only where positional ones could clash."""
@@ -453,8 +418,41 @@ class Hoister:
             self.ctx.note(site, f"hoisted {names} into {cls.name}.__init__ (which runs in the view)")
         if init is None and anchor is None:
             return None
-        return edit
+        return edit, self._instantiated_only_in_views(cls, site)
+
+    def _instantiated_only_in_views(self, cls: ClassInfo, site: SpawnSite) -> Applicability:
+        """``__init__`` now reads the request: every instantiation must run in a request."""
+        name_verdict = _signature_change(cls.name, "class")
+        if not name_verdict.safe:
+            return name_verdict
+        spawns = {id(s.node): s for s in self.analysis.spawn_sites if s.thread_class is cls}
+        for ref in self.analysis.facts.all_refs():
+            if ref.name != cls.name or ref.attrs:
+                continue
+            if not any(b.cls is cls for b in self.analysis.resolver.lookup(ref.scope, ref.name) or []):
+                continue
+            call = self.parents.of(ref.node)
+            spawn = spawns.get(id(call)) if isinstance(call, cst.Call) else None
+            if spawn is None or not self.ctx.spawner_has_context(spawn):
+                return unsafe(f"{cls.name} is also instantiated where there is no request "
+                              "(its __init__ would now read it)")
+        return SAFE
 
 
 _EQ = cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace(""))
 _COMMA = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+
+
+def _needs_keyword_only(node: cst.FunctionDef) -> bool:
+    """New parameters go after ``*args`` or defaults as keyword-only ones."""
+    params = node.params
+    return any(p.default is not None for p in params.params) or isinstance(params.star_arg, (cst.Param, cst.ParamStar))
+
+
+def _signature_change(name: str, what: str) -> Applicability:
+    """A module-level function or class gets new parameters: callers this module cannot see
+    (other modules, tests) would break, unless its name says it is private."""
+    if name.startswith("_"):
+        return SAFE
+    return unsafe(f"the public {what} {name}() gets new parameters: callers in other modules or "
+                  "tests would raise TypeError")

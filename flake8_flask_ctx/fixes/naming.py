@@ -14,6 +14,8 @@ from typing import Iterable, Optional
 
 import libcst as cst
 
+from ..catalogue.flask_names import PROXY_OBJECTS
+
 _HELPER_SUFFIX = {"url_for": "url", "render_template": "html", "render_template_string": "html",
                   "jsonify": "response", "get_flashed_messages": "messages"}
 _GENERIC = {"get", "getlist", "get_json", "get_data", "to_dict", "copy", "read", "json", "data", "form",
@@ -94,4 +96,5 @@ def unique(base: str, taken: Iterable[str]) -> str:
     return candidate
 
 
-_BUILTINS = frozenset(dir(__import__("builtins"))) | {"request", "session", "g", "current_app", "app", "self"}
+# Never a hoisted value's name: builtins, the proxies' own names, ``self``.
+_BUILTINS = frozenset(dir(__import__("builtins"))) | {q.rsplit(".", 1)[1] for q in PROXY_OBJECTS} | {"self"}

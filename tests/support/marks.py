@@ -81,6 +81,12 @@ def fixture_files() -> list[Path]:
                   if "runtime" not in p.relative_to(FIXTURES).parts and not p.name.endswith(".fixed.py"))
 
 
+def needs_unsafe_fixes(before: Path) -> bool:
+    """An autofix pair whose fix is unsafe (``fcxNNN_<fix>_unsafe_<slug>.py``): its expected
+    output is made with unsafe fixes on, and without them the file must stay as it is."""
+    return "_unsafe_" in before.name
+
+
 def autofix_pairs() -> list[tuple[Path, Path]]:
     """(before, expected after) pairs in fixtures/autofix."""
     return [(p, p.with_name(p.stem + ".fixed.py")) for p in sorted(AUTOFIX.glob("*.py"))
