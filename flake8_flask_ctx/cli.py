@@ -8,21 +8,25 @@ plugin and this command line cannot disagree on what they report.
 from __future__ import annotations
 
 import argparse
+import codecs
 import os
 import re
+import signal
 import sys
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Iterator, Optional, Sequence
 
 from . import __version__
 from .config import ConfigError, find_config, load_config
 from .options import OPTION_SPECS, Options
 from .reporters import FORMATS, render_text
-from .runner import CHECK, DIFF, FIX, FileResult, Settings, run
-from .sources import iter_python_files
+from .runner import CHECK, DIFF, FIX, FileResult, Settings, iter_results
+from .sources import DEFAULT_MAX_FILE_SIZE, format_size, iter_python_files
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_INTERRUPTED = 128  # + the signal's number: 130 for Ctrl-C, 143 for SIGTERM
 CODE_PREFIX = re.compile(r"[A-Z]{1,3}[0-9]{0,3}")
+SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*(?:([kmg])(?:i?b)?|b|bytes)?", re.IGNORECASE)
 
 EPILOG = """\
 paths:
@@ -43,14 +47,27 @@ configuration:
   extra-spawners, context-wrappers, app-bound-names (lists or comma-separated strings).
   Command-line flags replace the configured value of the same key.
 
+writing (fix):
+  A fix is written into the existing file (mode, owner, group, hard links and ACLs
+  stay), only if the file still holds exactly what was read and has a write bit; each
+  file is reported the moment it is written (with -j, in the order they are written).
+  Ctrl-C stops after the files in progress (press it again to abort at once).
+
+size:
+  Files larger than --max-file-size (default 2MB) are not read: 'PATH: skipped: ...' on
+  stderr. libcst needs ~0.6 GB and ~10 s per MB of source (fix: ~1 GB, ~37 s).
+
 exit status (the highest one that applies wins):
-  0  nothing found (check); nothing left in the files (fix)
+  0  nothing found (check); nothing left in the files (fix); a file skipped for its
+     size does not change the status
   1  findings (check); findings left unfixed (fix); anything to fix or left (fix --diff,
      which writes nothing)
   2  usage or configuration error, or a file that could not be read, decoded or parsed,
      reported as 'PATH: error: ...' on stderr while the other files are still checked
-     (their findings are printed too); such a file is never written
+     (their findings are printed too); such a file is never written. Also (fix) a fix
+     that was not written: a read-only file, or one changed on disk while fix ran
   3  internal error of flask-ctx on some file (please report it with that file)
+  130  interrupted by Ctrl-C (143: SIGTERM); every file written so far is reported
 """
 
 
@@ -70,6 +87,16 @@ def _jobs(value: str) -> int:
     if jobs < 1:
         raise argparse.ArgumentTypeError(f"{value!r} is not a positive number of processes")
     return jobs
+
+
+def _max_size(value: str) -> Optional[int]:
+    """Bytes, or with a unit (K, M, G: powers of 1024; KB, MiB... too); 0: no limit."""
+    match = SIZE.fullmatch(value.strip())
+    if not match:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a size like 2000000, 500KB or 2MB")
+    factor = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}.get((match.group(2) or "").lower(), 1)
+    size = int(float(match.group(1)) * factor)
+    return size or None
 
 
 def _default_jobs() -> int:
@@ -95,6 +122,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="processes to use (default: the number of CPUs, %(default)s)")
     common.add_argument("--config", type=Path, metavar="PATH",
                         help="the pyproject.toml to read [tool.flask-ctx] from")
+    common.add_argument("--max-file-size", type=_max_size, metavar="SIZE",
+                        default=DEFAULT_MAX_FILE_SIZE,
+                        help="skip larger files without reading them: bytes or with a unit "
+                             f"(500KB, 2MB); 0 for no limit (default: "
+                             f"{format_size(DEFAULT_MAX_FILE_SIZE).replace(' ', '')})")
 
     formatter = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
@@ -140,16 +172,48 @@ def _settings(args: argparse.Namespace) -> Settings:
     ignore = args.ignore if args.ignore is not None else values.get("ignore", ())
     mode = CHECK if args.command == "check" else DIFF if args.diff else FIX
     options = Options.from_mapping({spec.name: values.get(spec.name) for spec in OPTION_SPECS})
-    return Settings(options, tuple(select), tuple(ignore), mode)
+    return Settings(options, tuple(select), tuple(ignore), mode, args.max_file_size)
 
 
-def _collect(paths: Sequence[str], settings: Settings, jobs: int) -> list[FileResult]:
-    """Results in command-line order, paths that do not exist included as errors."""
+class _Stop:
+    """The first Ctrl-C (or SIGTERM) during fix: start no new file, finish the ones in
+    progress and report them; a second one aborts (KeyboardInterrupt)."""
+
+    def __init__(self) -> None:
+        self.signal: Optional[int] = None
+
+    def __call__(self, signum: int, frame: object) -> None:
+        if self.signal is not None:
+            raise KeyboardInterrupt
+        self.signal = signum
+        print("flask-ctx: stopping after the files in progress (Ctrl-C again to abort)",
+              file=sys.stderr, flush=True)
+
+    def __bool__(self) -> bool:
+        return self.signal is not None
+
+
+def _collect(paths: Sequence[str], settings: Settings, jobs: int,
+             stop: Optional[_Stop] = None) -> Iterator[FileResult]:
+    """Results as the files are done, paths that do not exist included as errors: in
+    command-line order, except that ``fix`` hands out each file the moment it is written."""
     found = list(iter_python_files(paths))
     files = [path for path, error in found if error is None]
-    done = iter(run(files, settings, jobs))
-    return [next(done) if error is None else FileResult(path, error=error)
-            for path, error in found]
+    ordered = settings.mode != FIX
+    stopping = (lambda: bool(stop)) if stop is not None else (lambda: False)
+    done = iter_results(files, settings, jobs, ordered=ordered, stopping=stopping)
+    if not ordered:
+        yield from (FileResult(path, error=error) for path, error in found if error is not None)
+        yield from (result for _, result in done)
+        return
+    for path, error in found:
+        if error is not None:
+            yield FileResult(path, error=error)
+            continue
+        item = next(done, None)
+        if item is None:  # stopped
+            return
+        yield item[1]
 
 
 def exit_status(results: Sequence[FileResult], settings: Settings) -> int:
@@ -161,27 +225,54 @@ def exit_status(results: Sequence[FileResult], settings: Settings) -> int:
     return EXIT_FINDINGS if left else EXIT_CLEAN
 
 
-def _report(results: Sequence[FileResult], settings: Settings, output_format: str) -> None:
+def _notes(result: FileResult) -> None:
+    if result.error:
+        print(f"{result.path}: error: {result.error}", file=sys.stderr)
+    if result.skipped:
+        print(f"{result.path}: skipped: {result.skipped}", file=sys.stderr)
+
+
+def _report_check(results: Sequence[FileResult], output_format: str) -> None:
     for result in results:
-        if result.error:
-            print(f"{result.path}: error: {result.error}", file=sys.stderr)
-    if settings.mode == CHECK:
-        sys.stdout.write(FORMATS[output_format](results))
-        return
+        _notes(result)
+    sys.stdout.write(FORMATS[output_format](results))
+
+
+def _report_fix(result: FileResult, settings: Settings) -> None:
+    """One file's fixes and what is left, flushed at once: the record of a run so far."""
+    _notes(result)
     log = sys.stderr if settings.mode == DIFF else sys.stdout
     verb = "would fix" if settings.mode == DIFF else "fixed"
-    for result in results:
-        sys.stdout.write(result.diff)
-        for applied in sorted(result.applied, key=lambda a: a.line):
-            log.write(f"{result.path}:{applied.line}: {applied.code} {verb}: "
-                      f"{applied.description}\n")
-        log.write(render_text([result]))
+    if result.diff:  # bytes in the file's own encoding, so that patch(1) applies them
+        sys.stdout.flush()
+        sys.stdout.buffer.write(result.diff)
+        sys.stdout.buffer.flush()
+    for applied in sorted(result.applied, key=lambda a: a.line):
+        log.write(f"{result.path}:{applied.line}: {applied.code} {verb}: "
+                  f"{applied.description}\n")
+    log.write(render_text([result]))
+    log.flush()
+    sys.stderr.flush()
+
+
+def _names_or_backslashes(error: UnicodeError) -> tuple[object, int]:
+    """A file name's undecodable bytes (surrogate escapes) go out as those bytes, so the
+    name printed is the name on disk; any other unencodable character as a \\ escape."""
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    chunk = error.object[error.start:error.end]
+    if all(0xDC80 <= ord(char) <= 0xDCFF for char in chunk):
+        return bytes(ord(char) - 0xDC00 for char in chunk), error.end
+    return codecs.backslashreplace_errors(error)
+
+
+codecs.register_error("flask-ctx-names", _names_or_backslashes)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     for stream in (sys.stdout, sys.stderr):  # odd file names must not crash the output
         if hasattr(stream, "reconfigure"):
-            stream.reconfigure(errors="backslashreplace")
+            stream.reconfigure(errors="flask-ctx-names")
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -193,13 +284,31 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except ConfigError as exc:
         print(f"flask-ctx: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    output_format = getattr(args, "format", "text")
+    stop = _Stop() if settings.mode == FIX else None
+    previous = {}
+    results: list[FileResult] = []
     try:
-        results = _collect(args.paths, settings, args.jobs)
-    except KeyboardInterrupt:
-        return 130
-    try:
-        _report(results, settings, getattr(args, "format", "text"))
+        if stop is not None:  # fix: a signal must not cut a run short without its record
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                try:
+                    previous[signum] = signal.signal(signum, stop)
+                except ValueError:  # not the main thread (main() called from a thread)
+                    break
+        for result in _collect(args.paths, settings, args.jobs, stop):
+            results.append(result)
+            if settings.mode != CHECK:
+                _report_fix(result, settings)
+        if settings.mode == CHECK:
+            _report_check(results, output_format)
         sys.stdout.flush()
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED + signal.SIGINT
     except BrokenPipeError:  # `flask-ctx check . | head`: stop quietly, keep the status
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    if stop:
+        return EXIT_INTERRUPTED + stop.signal
     return exit_status(results, settings)

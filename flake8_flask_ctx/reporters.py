@@ -10,6 +10,10 @@
 Each reporter takes the results of the whole run and returns the text to print; files
 that could not be checked are reported on stderr by the caller, and also inside the report
 where the format has a place for them (SARIF notifications, GitHub annotations).
+
+Any file name must come through: a name that is not UTF-8 reaches us with surrogate
+escapes (``os.fsdecode``); JSON escapes them (``\\udce9``: ``os.fsencode`` gets the bytes
+back), SARIF URIs percent-encode the name's bytes, and the command line prints the bytes.
 """
 
 from __future__ import annotations
@@ -80,8 +84,8 @@ def _artifact(path: str, root: Path) -> dict:
     try:
         relative = absolute.relative_to(root)
     except ValueError:
-        return {"uri": absolute.as_uri()}
-    return {"uri": quote(relative.as_posix()), "uriBaseId": SRCROOT}
+        return {"uri": absolute.as_uri()}  # percent-encodes os.fsencode(path)
+    return {"uri": quote(os.fsencode(relative.as_posix())), "uriBaseId": SRCROOT}
 
 
 def render_sarif(results: Sequence[FileResult], root: Optional[Path] = None) -> str:
@@ -99,10 +103,10 @@ def render_sarif(results: Sequence[FileResult], root: Optional[Path] = None) -> 
         }}],
     } for f in _findings(results) if f.code in RULES_BY_CODE]
     notifications = [{
-        "level": "error",
-        "message": {"text": r.error},
+        "level": "error" if r.error else "warning",
+        "message": {"text": r.error or f"skipped: {r.skipped}"},
         "locations": [{"physicalLocation": {"artifactLocation": _artifact(r.path, root)}}],
-    } for r in results if r.error]
+    } for r in results if r.error or r.skipped]
     log = {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
@@ -112,7 +116,7 @@ def render_sarif(results: Sequence[FileResult], root: Optional[Path] = None) -> 
                                 "rules": [_rule(code) for code in rule_ids]}},
             "originalUriBaseIds": {SRCROOT: {"uri": root.as_uri().rstrip("/") + "/"}},
             "columnKind": "unicodeCodePoints",  # libcst and flake8 count characters
-            "invocations": [{"executionSuccessful": not notifications,
+            "invocations": [{"executionSuccessful": not any(r.error for r in results),
                              "toolExecutionNotifications": notifications}],
             "results": sarif_results,
         }],
@@ -148,9 +152,11 @@ def render_github(results: Sequence[FileResult]) -> str:
                  f"col={f.col + 1},title={escape_property(f.code)}")
         lines.append(f"::{level(f.code)} {props}::{escape_data(_text_only(f))}\n")
     for r in results:
+        props = f"file={escape_property(_workflow_path(r.path))},title=flask-ctx"
         if r.error:
-            props = f"file={escape_property(_workflow_path(r.path))},title=flask-ctx"
             lines.append(f"::error {props}::{escape_data(r.error)}\n")
+        if r.skipped:
+            lines.append(f"::warning {props}::{escape_data('skipped: ' + r.skipped)}\n")
     return "".join(lines)
 
 

@@ -4,28 +4,38 @@ This is the command line's working part, kept apart from ``cli.py`` (argument pa
 and from the engine (which knows nothing about files). Every per-file failure becomes a
 one-line ``FileResult.error`` here, so one bad file never stops a run, and nothing that is
 not plain data crosses a process boundary (findings carry libcst nodes; results do not).
+Results are handed out as each file is done (``iter_results``), so the command line can
+report every rewritten file at once: an interrupted ``fix`` leaves an honest record.
 """
 
 from __future__ import annotations
 
+import codecs
 import difflib
-import io
-from concurrent.futures import ProcessPoolExecutor
+import os
+import signal
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Callable, Optional, Sequence
+from typing import Callable, Iterator, Optional, Sequence
 
+import libcst as cst
 from libcst import ParserSyntaxError
 
+from .deep import run_deep
 from .engine import check_source, parse_guard
 from .findings import Finding
 from .fixes import AppliedFix, fix_source
 from .noqa import Suppressions
 from .options import Options
-from .sources import SourceError, SourceFile, read_source, write_source
+from .sources import (
+    DEFAULT_MAX_FILE_SIZE, ChangedOnDisk, FileTooLarge, NotWritten, SourceError,
+    SourceFile, encode_source, keep_lost_bytes, read_source, split_lines, write_source,
+)
 
 CHECK, FIX, DIFF = "check", "fix", "diff"
+NO_NEWLINE = "\n\\ No newline at end of file\n"
 
 
 @dataclass(frozen=True)
@@ -36,6 +46,7 @@ class Settings:
     select: tuple[str, ...] = ("FCX",)
     ignore: tuple[str, ...] = ()
     mode: str = CHECK
+    max_file_size: Optional[int] = DEFAULT_MAX_FILE_SIZE  # bytes; None: no limit
 
     def selected(self, code: str) -> bool:
         """flake8's rule: the longest matching prefix decides, and a tie goes to ignore."""
@@ -60,18 +71,22 @@ class FileResult:
     path: str
     findings: list[Reported] = field(default_factory=list)  # left in the file (check: all)
     applied: list[AppliedFix] = field(default_factory=list)  # fixed (fix) or fixable (diff)
-    diff: str = ""
+    diff: bytes = b""  # in the file's own encoding, the path as the file system has it
     error: Optional[str] = None  # one line, without the path
     internal: bool = False  # the error is a bug in flask-ctx, not in the file
+    skipped: Optional[str] = None  # not read at all (too large): a note, not an error
+    written: bool = False  # fix wrote the file
 
 
 def process(path: str, settings: Settings) -> FileResult:
     """Check or fix one file; never raises for anything a file can contain."""
     try:
-        source = read_source(path)
+        source = read_source(path, settings.max_file_size)
         if settings.mode == CHECK:
             return _check(source, settings)
         return _fix(source, settings)
+    except FileTooLarge as exc:
+        return FileResult(path, skipped=str(exc))
     except SourceError as exc:
         return FileResult(path, error=str(exc))
     except SyntaxError as exc:  # from the guard: CPython's message is the clearest one
@@ -125,38 +140,124 @@ def _fix(source: SourceFile, settings: Settings) -> FileResult:
         parse_guard(result.source)
     except (SyntaxError, RecursionError, MemoryError) as exc:
         raise RuntimeError(f"the fixed text does not parse ({exc}); the file was not written")
-    if settings.mode == DIFF:
-        outcome.diff = unified_diff(source.path, source.text, result.source)
-    else:
-        write_source(source, result.source)
+    try:
+        new_text = _faithful(source.text, result.source)
+        if settings.mode == DIFF:
+            outcome.diff = encoded_diff(source, new_text)
+            return outcome
+        if _parent_pid is not None and os.getppid() != _parent_pid:  # orphaned: nobody
+            raise NotWritten("flask-ctx was stopped: not written")  # would report it
+        outcome.written = write_source(source, new_text)
+    except NotWritten as exc:
+        # nothing was written: what is left is what the file holds (unless it changed)
+        left = [] if isinstance(exc, ChangedOnDisk) else _check(source, settings).findings
+        return FileResult(source.path, left, error=str(exc))
     return outcome
+
+
+def _faithful(original: str, fixed: str) -> str:
+    """The fixed text with whatever libcst's round trip dropped from the original put back."""
+    round_trip = run_deep(lambda: cst.parse_module(original).code)
+    if round_trip == original:
+        return fixed
+    text = keep_lost_bytes(original, round_trip, fixed)
+    if text != fixed:
+        parse_guard(text)
+    return text
+
+
+def encoded_diff(source: SourceFile, new: str) -> bytes:
+    """``unified_diff`` as bytes for ``patch``: the file's encoding and BOM, the path's bytes."""
+    encode_source(source, new)  # the one error message for a text the encoding cannot hold
+    old_lines, new_lines = ([line.encode(source.encoding) for line in split_lines(text)]
+                            for text in (source.text, new))
+    if source.bom:
+        for lines in (old_lines, new_lines):
+            lines[:1] = [codecs.BOM_UTF8 + line for line in lines[:1]]
+    name = os.fsencode(source.path)
+    lines = difflib.diff_bytes(difflib.unified_diff, old_lines, new_lines, fromfile=name, tofile=name)
+    return b"".join(line if line.endswith((b"\n", b"\r")) else line + NO_NEWLINE.encode()
+                    for line in lines)
 
 
 def unified_diff(path: str, old: str, new: str) -> str:
     """A ``patch -p0``-able diff; marks a last line without a newline as diff(1) does."""
-    lines = difflib.unified_diff(_lines(old), _lines(new), fromfile=path, tofile=path)
-    return "".join(line if line.endswith(("\n", "\r")) else line + "\n\\ No newline at end of file\n"
-                   for line in lines)
+    lines = difflib.unified_diff(split_lines(old), split_lines(new), fromfile=path, tofile=path)
+    return "".join(line if line.endswith(("\n", "\r")) else line + NO_NEWLINE for line in lines)
 
 
-def _lines(text: str) -> list[str]:
-    """Python's lines (\\n, \\r\\n, \\r), endings kept; str.splitlines also splits on \\f."""
-    return io.StringIO(text, newline="").readlines()
+_parent_pid: Optional[int] = None  # in a pool's worker: its parent when it started
+
+
+def _worker_init() -> None:
+    """A worker leaves Ctrl-C to the main process (which lets the files in progress end)
+    and dies with it: a worker that outlived it could write files nobody reports. Its
+    parent is the main process (fork, spawn) or a fork server that ends with it."""
+    global _parent_pid
+    _parent_pid = os.getppid()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL))
+    except (OSError, AttributeError, ImportError, TypeError):  # not Linux: getppid() guards
+        pass
+
+
+def iter_results(paths: Sequence[str], settings: Settings, jobs: int, ordered: bool = True,
+                 stopping: Callable[[], bool] = lambda: False) -> Iterator[tuple[int, FileResult]]:
+    """``(index in paths, result)`` as each file is done: in the order of ``paths``, or
+    (``ordered=False``) in the order the files are finished, each the moment it is.
+
+    Once ``stopping()`` is true no file is started; the files in progress are finished
+    and handed out. A process pool is used when it can pay off.
+    """
+    work = partial(process, settings=settings)
+    done: set[int] = set()
+    if jobs > 1 and len(paths) > 1:
+        try:
+            for index, result in _pooled(work, paths, jobs, ordered, stopping):
+                done.add(index)
+                yield index, result
+        except (OSError, NotImplementedError, ImportError, BrokenProcessPool):
+            # No usable multiprocessing here (no /dev/shm, a sandbox), or a worker died:
+            # finish in this process. A file already fixed is left as it is (fixing is
+            # idempotent), one that a dying worker changed is reported as changed on disk.
+            pass
+    for index, path in enumerate(paths):
+        if index not in done:
+            if stopping():
+                return
+            yield index, work(path)
+
+
+def _pooled(work: Callable[[str], FileResult], paths: Sequence[str], jobs: int, ordered: bool,
+            stopping: Callable[[], bool]) -> Iterator[tuple[int, FileResult]]:
+    pool = ProcessPoolExecutor(max_workers=min(jobs, len(paths)), initializer=_worker_init)
+    try:
+        if ordered:
+            chunksize = max(1, min(32, len(paths) // (jobs * 4)))
+            for index, result in enumerate(pool.map(work, paths, chunksize=chunksize)):
+                yield index, result
+                if stopping():
+                    return
+            return
+        futures = {pool.submit(work, path): index for index, path in enumerate(paths)}
+        pending = set(futures)
+        while pending:
+            finished, pending = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
+            for future in sorted(finished, key=futures.__getitem__):
+                if not future.cancelled():
+                    yield futures[future], future.result()
+            if stopping():
+                for future in pending:
+                    future.cancel()  # the running ones go on; they are handed out when done
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def run(paths: Sequence[str], settings: Settings, jobs: int) -> list[FileResult]:
-    """Results in the order of ``paths``; a process pool when it can pay off."""
-    work = partial(process, settings=settings)
-    if jobs <= 1 or len(paths) <= 1:
-        return [work(p) for p in paths]
-    results: list[FileResult] = []
-    try:
-        with ProcessPoolExecutor(max_workers=min(jobs, len(paths))) as pool:
-            chunksize = max(1, min(32, len(paths) // (jobs * 4)))
-            for result in pool.map(work, paths, chunksize=chunksize):
-                results.append(result)
-    except (OSError, NotImplementedError, ImportError, BrokenProcessPool):
-        # No usable multiprocessing here (no /dev/shm, a sandbox), or a worker died:
-        # finish in this process. Fixing is idempotent, so a file done twice is harmless.
-        pass
-    return results + [work(p) for p in paths[len(results):]]
+    """All results, in the order of ``paths``."""
+    results = dict(iter_results(paths, settings, jobs))
+    return [results[index] for index in range(len(paths))]

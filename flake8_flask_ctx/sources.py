@@ -6,9 +6,13 @@ that a rewritten file differs from the original only where the fixer changed the
 - the encoding is the one Python itself would use (PEP 263 cookie or UTF-8 BOM, found by
   ``tokenize.detect_encoding``), and the BOM is remembered and written back;
 - newlines are never translated: the bytes are decoded directly, so ``\\r\\n`` (or a mix)
-  reaches libcst as it is, and libcst gives it back unchanged;
-- a write goes to a temporary file in the same directory, then ``os.replace``: a crash or a
-  full disk leaves the old file, never half a file; the file's mode is kept;
+  reaches libcst as it is; where libcst's round trip itself loses bytes (a form feed
+  before a statement, a last lone ``\\r``), ``keep_lost_bytes`` puts them back;
+- a file over the size budget is not even read (libcst needs ~0.6 GB and ~10 s per MB);
+- a write goes into the existing file (overwrite, then truncate), so its mode, owner,
+  group, hard links and ACLs stay as they are and no temporary file is ever made; it
+  happens only if the file is still exactly what was read (same inode, size and SHA-256)
+  and has a write bit, and a deleted file is never created again;
 - anything that is not a decodable text file becomes a one-line ``SourceError``, never a
   traceback, so the command line can report it and go on with the other files.
 """
@@ -16,11 +20,15 @@ that a rewritten file differs from the original only where the fixer changed the
 from __future__ import annotations
 
 import codecs
+import difflib
+import errno
+import hashlib
 import io
 import os
+import signal
 import stat
-import tempfile
 import tokenize
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterable, Iterator, Optional
 
@@ -28,9 +36,41 @@ from typing import Iterable, Iterator, Optional
 # skipped as well. A directory named on the command line is always walked.
 SKIP_DIRS = frozenset({".git", ".venv", "venv", "__pycache__", "node_modules", ".tox"})
 
+# libcst's parse costs ~10 s and ~0.6 GB per MB of source here (fix: ~37 s, ~1 GB), and
+# past some tens of MB its native parser aborts the process; no hand-written module
+# comes near 2 MB (the stdlib's largest is 0.8 MB).
+DEFAULT_MAX_FILE_SIZE = 2 * 1024 * 1024
+WRITE_BITS = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
+
 
 class SourceError(Exception):
     """A file that cannot be read or decoded; ``str()`` is one line for the user."""
+
+
+class FileTooLarge(SourceError):
+    """Over the size budget: skipped before it is read (a note, not an error)."""
+
+
+class NotWritten(SourceError):
+    """The fix was not written; the file on disk is left exactly as it is."""
+
+
+class ReadOnlyFile(NotWritten):
+    """No write bit for anyone: the owner asked for the file to stay as it is."""
+
+
+class ChangedOnDisk(NotWritten):
+    """Edited, replaced or deleted between the read and the write."""
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """What the file was when it was read; a write goes ahead only if it still is."""
+
+    device: int
+    inode: int
+    size: int
+    sha256: bytes
 
 
 @dataclass(frozen=True)
@@ -39,7 +79,8 @@ class SourceFile:
     text: str  # decoded, BOM removed, newlines exactly as in the file
     encoding: str  # the codec that decoded it (and will encode it again)
     bom: bool = False  # the file started with a UTF-8 BOM
-    mode: Optional[int] = None  # st_mode when read, restored on write
+    mode: Optional[int] = None  # st_mode when read
+    stamp: Optional[Stamp] = None  # set by read_source; None: written without a re-check
 
     @property
     def newline(self) -> str:
@@ -52,7 +93,8 @@ class SourceFile:
         return "\n"
 
 
-def decode_source(data: bytes, path: str = "<bytes>", mode: Optional[int] = None) -> SourceFile:
+def decode_source(data: bytes, path: str = "<bytes>", mode: Optional[int] = None,
+                  stamp: Optional[Stamp] = None) -> SourceFile:
     """Decode file bytes the way the Python interpreter would, without touching newlines."""
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
@@ -74,11 +116,22 @@ def decode_source(data: bytes, path: str = "<bytes>", mode: Optional[int] = None
         raise SourceError(f"cannot decode: {exc}") from None
     if "\x00" in text:
         raise SourceError("contains NUL bytes: not a Python source file")
-    return SourceFile(path, text, encoding, bom, mode)
+    return SourceFile(path, text, encoding, bom, mode, stamp)
 
 
-def read_source(path: str) -> SourceFile:
-    """Read and decode one file; only regular files (a FIFO named x.py must not block us)."""
+def format_size(size: int) -> str:
+    """``2 MB``, ``1.5 MB``, ``300 KB``, ``12 bytes`` (powers of 1024)."""
+    for unit, factor in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if size >= factor:
+            return f"{size / factor:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{size} bytes"
+
+
+def read_source(path: str, max_size: Optional[int] = None) -> SourceFile:
+    """Read and decode one file; only regular files (a FIFO named x.py must not block us).
+
+    A file larger than ``max_size`` bytes raises ``FileTooLarge`` before it is read.
+    """
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
         fd = os.open(path, flags)
@@ -86,61 +139,197 @@ def read_source(path: str) -> SourceFile:
             info = os.fstat(handle.fileno())
             if not stat.S_ISREG(info.st_mode):
                 raise SourceError("not a regular file")
-            data = handle.read()
+            if max_size is not None and info.st_size > max_size:
+                raise FileTooLarge(_too_large(info.st_size, max_size))
+            data = handle.read() if max_size is None else handle.read(max_size + 1)
     except OSError as exc:
         raise SourceError(f"cannot read: {exc.strerror or exc}") from None
-    return decode_source(data, path, info.st_mode)
+    if max_size is not None and len(data) > max_size:  # it grew after the fstat
+        raise FileTooLarge(_too_large(len(data), max_size))
+    stamp = Stamp(info.st_dev, info.st_ino, len(data), hashlib.sha256(data).digest())
+    return decode_source(data, path, info.st_mode, stamp)
 
 
-def write_source(source: SourceFile, new_text: str) -> bool:
-    """Replace the file's text atomically, in its own encoding; False when nothing changed."""
-    if new_text == source.text:
-        return False
+def _too_large(size: int, limit: int) -> str:
+    shown, budget = format_size(size), format_size(limit)
+    if shown == budget:  # 2 MB and one byte
+        shown, budget = f"{size} bytes", f"{limit} bytes"
+    return f"{shown} is larger than --max-file-size ({budget}): not read"
+
+
+def encode_source(source: SourceFile, text: str) -> bytes:
+    """The bytes of ``text`` as the file holds them: its encoding, its BOM."""
     try:
-        data = (codecs.BOM_UTF8 if source.bom else b"") + new_text.encode(source.encoding)
+        return (codecs.BOM_UTF8 if source.bom else b"") + text.encode(source.encoding)
     except UnicodeEncodeError as exc:
         raise SourceError(
             f"cannot encode the fixed text as {source.encoding}: {exc.object[exc.start]!r}"
         ) from None
-    target = os.path.realpath(source.path)  # replace a symlink's target, not the link
-    directory, name = os.path.split(target)
+
+
+def write_source(source: SourceFile, new_text: str) -> bool:
+    """Write the new text into the file, in place; False when nothing changed.
+
+    Raises ``ReadOnlyFile`` or ``ChangedOnDisk`` (and writes nothing) when the file has
+    no write bit (checked on the mode, since root may write anything) or is no longer
+    what ``read_source`` read; ``SourceError`` when the system refuses the write.
+    """
+    if new_text == source.text:
+        return False
+    data = encode_source(source, new_text)
+    flags = os.O_RDWR | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
-        fd, temp = tempfile.mkstemp(prefix=f".{name}.", suffix=".flask-ctx.tmp", dir=directory)
+        fd = os.open(source.path, flags)  # never O_CREAT: a deleted file stays deleted
+    except FileNotFoundError:
+        raise ChangedOnDisk("changed on disk since it was read (deleted): not written") from None
     except OSError as exc:
+        stamp = source.stamp
+        if stamp is not None and _identity(source.path) != (stamp.device, stamp.inode):
+            raise ChangedOnDisk("changed on disk since it was read (replaced): not written") from None
+        if _read_only(source.path):
+            raise ReadOnlyFile("read-only file: not written") from None
         raise SourceError(f"cannot write: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if source.mode is not None:
-            os.chmod(temp, stat.S_IMODE(source.mode))
-        os.replace(temp, target)
-    except OSError as exc:
-        _remove_quietly(temp)
-        raise SourceError(f"cannot write: {exc.strerror or exc}") from None
-    except BaseException:
-        _remove_quietly(temp)
-        raise
+    with os.fdopen(fd, "r+b", buffering=0) as handle:
+        try:
+            info = os.fstat(fd)
+            if not stat.S_IMODE(info.st_mode) & WRITE_BITS:
+                raise ReadOnlyFile("read-only file: not written")
+            old = _unchanged(handle, info, source.stamp)
+            with _signals_held():  # Ctrl-C or SIGTERM cannot leave half a write
+                _overwrite(fd, old, data)
+        except OSError as exc:
+            raise SourceError(f"cannot write: {exc.strerror or exc}") from None
     return True
 
 
-def _remove_quietly(path: str) -> None:
+def _identity(path: str) -> Optional[tuple[int, int]]:
     try:
-        os.unlink(path)
+        info = os.stat(path)
     except OSError:
-        pass
+        return None
+    return info.st_dev, info.st_ino
+
+
+def _read_only(path: str) -> bool:
+    try:
+        return not stat.S_IMODE(os.stat(path).st_mode) & WRITE_BITS
+    except OSError:
+        return False
+
+
+def _unchanged(handle: io.RawIOBase, info: os.stat_result, stamp: Optional[Stamp]) -> bytes:
+    """The file's bytes, if they are still the ones that were read."""
+    if stamp is not None and (info.st_dev, info.st_ino) != (stamp.device, stamp.inode):
+        raise ChangedOnDisk("changed on disk since it was read (replaced): not written")
+    if not stat.S_ISREG(info.st_mode):
+        raise ChangedOnDisk("changed on disk since it was read (not a regular file): not written")
+    if stamp is not None and info.st_size != stamp.size:
+        raise ChangedOnDisk("changed on disk since it was read (edited): not written")
+    chunks = []
+    while True:
+        chunk = handle.read(1 << 20)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    old = b"".join(chunks)
+    if stamp is not None and (len(old), hashlib.sha256(old).digest()) != (stamp.size, stamp.sha256):
+        raise ChangedOnDisk("changed on disk since it was read (edited): not written")
+    return old
+
+
+def _overwrite(fd: int, old: bytes, data: bytes) -> None:
+    """Write ``data`` over ``old`` in the open file, then cut what is left of ``old``."""
+    if len(data) > len(old) and hasattr(os, "posix_fallocate"):
+        try:  # claim the space first: a full disk must fail before the first byte moves
+            os.posix_fallocate(fd, 0, len(data))
+        except OSError as exc:
+            os.ftruncate(fd, len(old))  # undo a partial extension
+            if exc.errno not in (errno.EINVAL, errno.EOPNOTSUPP, getattr(errno, "ENOTSUP", -1)):
+                raise
+    try:
+        _write_all(fd, data)
+        if len(data) < len(old):
+            os.ftruncate(fd, len(data))
+        os.fsync(fd)
+    except OSError as exc:  # after the first byte: put the old bytes back if we can
+        try:
+            _write_all(fd, old)
+            os.ftruncate(fd, len(old))
+        except OSError:
+            raise OSError(exc.errno, f"{exc.strerror or exc}; the file may be left half "
+                                     "written, restore it from version control") from None
+        raise OSError(exc.errno, f"{exc.strerror or exc} (the file was left as it was)") from None
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    os.lseek(fd, 0, os.SEEK_SET)
+    view, offset = memoryview(data), 0
+    while offset < len(data):
+        offset += os.write(fd, view[offset:])
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM for the few system calls of a write (main thread or not)."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def keep_lost_bytes(original: str, round_trip: str, fixed: str) -> str:
+    """``fixed`` with the bytes libcst's round trip lost from ``original`` put back.
+
+    libcst 1.x gives back neither a form feed in the indentation before a statement
+    (LibCST#446) nor a last lone ``\\r``, so the fixer's output lacks them too. Where the
+    round trip lost only those, each line the fix left alone is taken from the original
+    (and a lost final newline is restored); anything else it cannot reproduce raises
+    ``NotWritten``.
+    """
+    if round_trip == original:
+        return fixed
+    old, base = split_lines(original), split_lines(round_trip)
+    if len(old) != len(base):
+        raise NotWritten("libcst cannot reproduce this file byte for byte: not written")
+    for number, (line, kept) in enumerate(zip(old, base), 1):
+        if line != kept and _without_lossy(line) != _without_lossy(kept):
+            raise NotWritten(f"libcst cannot reproduce line {number} of this file byte for "
+                             "byte: not written")
+    new = split_lines(fixed)
+    out: list[str] = []
+    matcher = difflib.SequenceMatcher(None, base, new, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        out.extend(old[i1:i2] if tag == "equal" else new[j1:j2])
+    text = "".join(out)
+    if original.endswith("\r") and not round_trip.endswith("\r") and not text.endswith(("\r", "\n")):
+        text += "\r"
+    return text
+
+
+def _without_lossy(line: str) -> str:
+    line = line.replace("\x0c", "")
+    return line[:-1] if line.endswith("\r") else line
+
+
+def split_lines(text: str) -> list[str]:
+    """Python's lines (\\n, \\r\\n, \\r), endings kept; str.splitlines also splits on \\f."""
+    return io.StringIO(text, newline="").readlines()
 
 
 def iter_python_files(paths: Iterable[str]) -> Iterator[tuple[str, Optional[str]]]:
     """``(path, None)`` for each file to check, ``(path, message)`` for a path that fails.
 
     Named files are taken whatever their suffix (as flake8 does); directories give their
-    ``*.py`` files, recursively and sorted. A file reached twice (symlinks, repeated
-    arguments) is checked once, so ``fix`` never rewrites one file from two processes, and
-    directories are tracked by device and inode so symlink loops end.
+    ``*.py`` files, recursively and sorted. A file reached twice (symlinks, hard links,
+    repeated arguments) is checked once, so ``fix`` never rewrites one file from two
+    processes, and directories are tracked by device and inode so symlink loops end.
     """
-    seen_files: set[str] = set()
+    seen_files: set[object] = set()
     seen_dirs: set[tuple[int, int]] = set()
     for path in paths:
         if os.path.isdir(path):
@@ -151,7 +340,7 @@ def iter_python_files(paths: Iterable[str]) -> Iterator[tuple[str, Optional[str]
             candidates = [(path, "no such file or directory")]
         for candidate, error in candidates:
             if error is None:
-                key = os.path.realpath(candidate)
+                key: object = _identity(candidate) or os.path.realpath(candidate)
                 if key in seen_files:
                     continue
                 seen_files.add(key)

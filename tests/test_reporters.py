@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -154,3 +155,36 @@ def test_cli_formats_agree_on_what_they_report() -> None:
              for r in json.loads(outputs["sarif"])["runs"][0]["results"]}
     assert text == as_json == github == sarif
     assert len(text) > 50
+
+
+def test_every_format_survives_a_file_name_that_is_not_utf8(tmp_path: Path) -> None:
+    """b'caf\\xe9.py' (latin-1): SARIF percent-encodes the bytes, JSON escapes them so that
+    os.fsencode gets them back, text and github print them as they are."""
+    name = b"caf\xe9.py"
+    source = (b"import threading\n\nfrom flask import Flask, request\n\napp = Flask(__name__)\n\n\n"
+              b"def work():\n    print(request.args)\n\n\n@app.route('/')\ndef view():\n"
+              b"    threading.Thread(target=work).start()\n    return 'ok'\n")
+    with open(os.path.join(os.fsencode(tmp_path), name), "wb") as handle:
+        handle.write(source)
+    (tmp_path / "big.py").write_bytes(b"# generated\n" * 10_000)  # skipped: a warning
+    outputs = {}
+    for fmt in ("sarif", "json", "github", "text"):
+        proc = subprocess.run([sys.executable, "-m", "flake8_flask_ctx", "check", "--format", fmt,
+                               "--max-file-size", "100KB", "."], capture_output=True, cwd=tmp_path)
+        assert proc.returncode == 1, proc.stderr
+        assert proc.stderr == b"./big.py: skipped: 117.2 KB is larger than --max-file-size " \
+                              b"(100 KB): not read\n"
+        outputs[fmt] = proc.stdout
+    log = json.loads(outputs["sarif"])
+    _validate(log)
+    run = log["runs"][0]
+    locations = [r["locations"][0]["physicalLocation"] for r in run["results"]]
+    assert locations[0]["artifactLocation"] == {"uri": "caf%E9.py", "uriBaseId": "%SRCROOT%"}
+    invocation = run["invocations"][0]
+    assert invocation["executionSuccessful"] is True  # a skipped file is no failure
+    assert [(n["level"], n["locations"][0]["physicalLocation"]["artifactLocation"]["uri"])
+            for n in invocation["toolExecutionNotifications"]] == [("warning", "big.py")]
+    assert {os.fsencode(item["path"]) for item in json.loads(outputs["json"])} == {b"./" + name}
+    assert outputs["text"].startswith(b"./" + name + b":14:5: FCX100 ")
+    assert outputs["github"].startswith(b"::error file=" + name + b",line=14,col=5,title=FCX100::")
+    assert b"::warning file=big.py,title=flask-ctx::skipped: " in outputs["github"]

@@ -1,8 +1,9 @@
 """sources.py and runner.py on real files: faithful round trips, clear errors, safe writes.
 
 The fixer may change a few lines; everything else about a file (encoding, BOM, newline
-style, mode) must come back byte for byte, and a file we cannot read must come back
-untouched with a one-line message.
+style, mode, inode) must come back byte for byte, and a file we cannot read must come
+back untouched with a one-line message. tests/test_writes.py has the rest of the write
+guarantees, through the real command line.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from flake8_flask_ctx.fixes import AppliedFix, FixResult
 from flake8_flask_ctx.rules import FixKind
 from flake8_flask_ctx.runner import CHECK, DIFF, FIX, Settings, process
 from flake8_flask_ctx.sources import (
-    SourceError, decode_source, iter_python_files, read_source, write_source,
+    FileTooLarge, ReadOnlyFile, SourceError, decode_source, iter_python_files, read_source,
+    write_source,
 )
 
 BUGGY = (
@@ -74,6 +76,31 @@ def test_write_keeps_mode_and_leaves_no_temp_file(tmp_path: Path) -> None:
     assert stat.S_IMODE(path.stat().st_mode) == 0o750
     assert path.read_bytes() == b"x = 2\n"
     assert [p.name for p in tmp_path.iterdir()] == ["script.py"]
+
+
+def test_write_is_in_place_and_refuses_read_only_files(tmp_path: Path) -> None:
+    path = tmp_path / "script.py"
+    path.write_bytes(b"x = 1\n")
+    inode = path.stat().st_ino
+    write_source(read_source(str(path)), "x = 22\n")  # longer, then shorter
+    write_source(read_source(str(path)), "x\n")
+    assert path.read_bytes() == b"x\n" and path.stat().st_ino == inode
+    path.chmod(0o444)
+    with pytest.raises(ReadOnlyFile, match="^read-only file: not written$"):
+        write_source(read_source(str(path)), "x = 3\n")
+    assert path.read_bytes() == b"x\n"
+
+
+def test_a_file_over_the_size_budget_is_not_read(tmp_path: Path) -> None:
+    path = tmp_path / "big.py"
+    path.write_bytes(b"x = 1\n" * 100)
+    assert read_source(str(path), max_size=600).text == "x = 1\n" * 100
+    with pytest.raises(FileTooLarge, match=r"^601 bytes is larger than --max-file-size \(600 bytes\)"):
+        path.write_bytes(b"x = 1\n" * 100 + b"\n")
+        read_source(str(path), max_size=600)
+    result = process(str(path), Settings(max_file_size=100))
+    assert (result.error, result.skipped) == (None, "601 bytes is larger than --max-file-size "
+                                                    "(100 bytes): not read")
 
 
 def test_write_through_a_symlink_replaces_the_target(tmp_path: Path) -> None:
@@ -160,6 +187,7 @@ def test_symlink_loops_end_and_each_file_comes_once(tmp_path: Path) -> None:
     (tmp_path / "pkg" / "again").symlink_to(tmp_path / "pkg")
     (tmp_path / "pkg" / "up").symlink_to(tmp_path)
     (tmp_path / "pkg" / "alias.py").symlink_to(tmp_path / "pkg" / "a.py")
+    os.link(tmp_path / "pkg" / "a.py", tmp_path / "pkg" / "hard.py")  # one file, two names
     found = list(iter_python_files([str(tmp_path), str(tmp_path / "pkg" / "a.py")]))
     assert found == [(str(tmp_path / "pkg" / "a.py"), None)]
 
@@ -264,8 +292,8 @@ def test_fix_diff_writes_nothing(tmp_path: Path, monkeypatch) -> None:
     path.write_text(BUGGY)
     result = process(str(path), Settings(mode=DIFF))
     assert path.read_text() == BUGGY
-    assert result.diff.startswith(f"--- {path}\n+++ {path}\n@@ ")
-    assert "+    # fixed FCX100 \u2713\n" in result.diff
+    assert result.diff.startswith(f"--- {path}\n+++ {path}\n@@ ".encode())
+    assert "+    # fixed FCX100 \u2713\n".encode() in result.diff
 
 
 def test_fix_never_touches_noqa_or_unselected_findings(tmp_path: Path, monkeypatch) -> None:
