@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import codecs
+import json
 import os
 import re
 import signal
@@ -19,7 +20,7 @@ from typing import Iterator, Optional, Sequence
 from . import __version__
 from .config import ConfigError, find_config, load_config
 from .options import OPTION_SPECS, Options
-from .reporters import FORMATS, render_text
+from .reporters import FORMATS, fix_record, render_text, render_text_with_fixes
 from .runner import CHECK, DIFF, FIX, FileResult, Settings, iter_results
 from .sources import DEFAULT_MAX_FILE_SIZE, format_size, iter_python_files
 
@@ -122,6 +123,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="processes to use (default: the number of CPUs, %(default)s)")
     common.add_argument("--config", type=Path, metavar="PATH",
                         help="the pyproject.toml to read [tool.flask-ctx] from")
+    common.add_argument("--unsafe-fixes", action="store_true", default=None,
+                        help="fix: also apply the fixes that cannot be proven to keep behaviour; "
+                             "check: count them as fixable (README, What fix does)")
+    common.add_argument("--show-fixes", action="store_true",
+                        help="check: print under each finding the fix on offer (safe, unsafe "
+                             "and why, or none); fix: also list the unsafe fixes left")
     common.add_argument("--max-file-size", type=_max_size, metavar="SIZE",
                         default=DEFAULT_MAX_FILE_SIZE,
                         help="skip larger files without reading them: bytes or with a unit "
@@ -145,8 +152,12 @@ def build_parser() -> argparse.ArgumentParser:
     fix = commands.add_parser(
         "fix", parents=[common], formatter_class=formatter, epilog=EPILOG,
         help="rewrite files to fix findings",
-        description="Fix what can be fixed safely, in place; print 'PATH:LINE: CODE fixed: "
-                    "...' for each fix and the findings that are left.")
+        description="Fix what can be fixed safely (and, with --unsafe-fixes, what cannot be "
+                    "proven safe), in place; print 'PATH:LINE:COL: CODE fixed (safe): ...' for "
+                    "each fix, the findings that are left, and a summary.")
+    fix.add_argument("--format", choices=("text", "json"), default="text",
+                     help="text (default), or json: one object per file with its fixes and "
+                          "the findings left")
     fix.add_argument("--diff", action="store_true",
                      help="print a unified diff instead of writing (the fixes and the "
                           "findings left go to stderr)")
@@ -172,7 +183,9 @@ def _settings(args: argparse.Namespace) -> Settings:
     ignore = args.ignore if args.ignore is not None else values.get("ignore", ())
     mode = CHECK if args.command == "check" else DIFF if args.diff else FIX
     options = Options.from_mapping({spec.name: values.get(spec.name) for spec in OPTION_SPECS})
-    return Settings(options, tuple(select), tuple(ignore), mode, args.max_file_size)
+    unsafe = args.unsafe_fixes if args.unsafe_fixes is not None else bool(values.get("unsafe-fixes"))
+    offers = mode == CHECK and (args.show_fixes or args.format in ("json", "sarif"))
+    return Settings(options, tuple(select), tuple(ignore), mode, args.max_file_size, unsafe, offers)
 
 
 class _Stop:
@@ -232,27 +245,46 @@ def _notes(result: FileResult) -> None:
         print(f"{result.path}: skipped: {result.skipped}", file=sys.stderr)
 
 
-def _report_check(results: Sequence[FileResult], output_format: str) -> None:
+def _report_check(results: Sequence[FileResult], output_format: str, show_fixes: bool) -> None:
     for result in results:
         _notes(result)
+    if output_format == "text" and show_fixes:
+        sys.stdout.write(render_text_with_fixes(results))
+        return
     sys.stdout.write(FORMATS[output_format](results))
 
 
-def _report_fix(result: FileResult, settings: Settings) -> None:
+def _report_fix(result: FileResult, settings: Settings, output_format: str) -> None:
     """One file's fixes and what is left, flushed at once: the record of a run so far."""
     _notes(result)
+    if output_format == "json":
+        sys.stdout.write(json.dumps(fix_record(result)) + "\n")
+        sys.stdout.flush()
+        return
     log = sys.stderr if settings.mode == DIFF else sys.stdout
     verb = "would fix" if settings.mode == DIFF else "fixed"
     if result.diff:  # bytes in the file's own encoding, so that patch(1) applies them
         sys.stdout.flush()
         sys.stdout.buffer.write(result.diff)
         sys.stdout.buffer.flush()
-    for applied in sorted(result.applied, key=lambda a: a.line):
-        log.write(f"{result.path}:{applied.line}: {applied.code} {verb}: "
-                  f"{applied.description}\n")
+    for applied in sorted(result.applied, key=lambda a: (a.line, a.col, a.code)):
+        log.write(f"{result.path}:{applied.line}:{applied.col + 1}: {applied.code} {verb} "
+                  f"({applied.applicability}): {applied.description}\n")
     log.write(render_text([result]))
     log.flush()
     sys.stderr.flush()
+
+
+def _fix_summary(results: Sequence[FileResult], settings: Settings) -> str:
+    """``Fixed 3, 1 left; 2 more with --unsafe-fixes`` (ruff's closing line, in our words)."""
+    fixed = sum(len({(a.code, a.line, a.col) for a in r.applied}) for r in results)
+    left = sum(len(r.findings) for r in results)
+    more = sum(r.unsafe_fixable for r in results)
+    verb = "Would fix" if settings.mode == DIFF else "Fixed"
+    text = f"{verb} {fixed}, {left} left"
+    if more and not settings.unsafe_fixes:
+        text += f"; {more} more with --unsafe-fixes"
+    return text + "\n"
 
 
 def _names_or_backslashes(error: UnicodeError) -> tuple[object, int]:
@@ -298,9 +330,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         for result in _collect(args.paths, settings, args.jobs, stop):
             results.append(result)
             if settings.mode != CHECK:
-                _report_fix(result, settings)
+                _report_fix(result, settings, output_format)
         if settings.mode == CHECK:
-            _report_check(results, output_format)
+            _report_check(results, output_format, args.show_fixes)
+        elif output_format == "text" and any(r.applied or r.findings for r in results):
+            sys.stdout.flush()
+            sys.stderr.write(_fix_summary(results, settings))  # stdout keeps one line per fix or finding
         sys.stdout.flush()
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED + signal.SIGINT

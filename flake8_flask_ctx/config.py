@@ -3,7 +3,8 @@
 The keys are the flake8 option names without the ``fcx-`` prefix (``extra-spawners``,
 ``context-wrappers``, ``app-bound-names``) plus ``select`` and ``ignore``, so moving a
 configuration between ``setup.cfg`` and ``pyproject.toml`` is a rename of the section.
-Each value is a list of strings or one comma-separated string. Unknown keys are an error:
+Each value is a list of strings or one comma-separated string (``unsafe-fixes``: true or
+false). Unknown keys are an error:
 a misspelt key silently doing nothing is how a linter stops linting.
 """
 
@@ -21,7 +22,8 @@ else:  # pragma: no cover - exercised on 3.9/3.10 only
     import tomli as tomllib
 
 SECTION = "flask-ctx"
-KEYS = ("select", "ignore", *(spec.name for spec in OPTION_SPECS))
+FLAGS = ("unsafe-fixes",)  # true or false
+KEYS = ("select", "ignore", *(spec.name for spec in OPTION_SPECS), *FLAGS)
 
 
 class ConfigError(Exception):
@@ -55,7 +57,12 @@ def load_config(path: Path) -> dict[str, list[str]]:
             raise ConfigError(
                 f"{path}: unknown key {raw_key!r} in [tool.{SECTION}] (known: {', '.join(KEYS)})"
             )
-        settings[key] = _as_list(path, raw_key, value)
+        if key in FLAGS:
+            if not isinstance(value, bool):
+                raise ConfigError(f"{path}: {raw_key} must be true or false")
+            settings[key] = value
+        else:
+            settings[key] = _as_list(path, raw_key, value)
     return settings
 
 

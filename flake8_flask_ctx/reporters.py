@@ -27,7 +27,7 @@ from urllib.parse import quote
 
 from . import __version__
 from .rules import RULES_BY_CODE
-from .runner import FileResult, Reported
+from .runner import FileResult, FixOffer, Reported
 
 TOOL_NAME = "flake8-flask-ctx"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -52,10 +52,47 @@ def render_text(results: Sequence[FileResult]) -> str:
     return "".join(f"{f.path}:{f.line}:{f.col + 1}: {f.message}\n" for f in _findings(results))
 
 
+def _offer(offer: Optional[FixOffer]) -> str:
+    if offer is None:
+        return "no automatic fix"
+    if offer.applicability == "safe":
+        return f"safe: {offer.description}"
+    return f"unsafe (with --unsafe-fixes): {offer.description}; {offer.reason}"
+
+
+def render_text_with_fixes(results: Sequence[FileResult]) -> str:
+    """``--show-fixes``: each finding, then the fix on offer for it."""
+    return "".join(f"{f.path}:{f.line}:{f.col + 1}: {f.message}\n    fix: {_offer(f.fix)}\n"
+                   for f in _findings(results))
+
+
+def _fix_json(offer: Optional[FixOffer]) -> Optional[dict]:
+    if offer is None:
+        return None
+    return {"applicability": offer.applicability, "description": offer.description,
+            **({"reason": offer.reason} if offer.reason else {})}
+
+
 def render_json(results: Sequence[FileResult]) -> str:
     items = [{"path": f.path, "line": f.line, "column": f.col + 1, "code": f.code,
-              "message": _text_only(f)} for f in _findings(results)]
+              "message": _text_only(f), "fix": _fix_json(f.fix)} for f in _findings(results)]
     return json.dumps(items, indent=2) + "\n"
+
+
+def fix_record(result: FileResult) -> dict:
+    """``fix --format json``: one object per file, printed as soon as the file is done."""
+    return {
+        "path": result.path,
+        "written": result.written,
+        "fixed": [{"line": a.line, "column": a.col + 1, "code": a.code, "applicability": a.applicability,
+                   "description": a.description, **({"reason": a.reason} if a.reason else {})}
+                  for a in sorted(result.applied, key=lambda a: (a.line, a.col, a.code))],
+        "left": [{"line": f.line, "column": f.col + 1, "code": f.code, "message": _text_only(f)}
+                 for f in result.findings],
+        "unsafe_fixable": result.unsafe_fixable,
+        "error": result.error,
+        "skipped": result.skipped,
+    }
 
 
 # --- SARIF --------------------------------------------------------------------------

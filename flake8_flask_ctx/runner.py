@@ -16,7 +16,7 @@ import os
 import signal
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Callable, Iterator, Optional, Sequence
 
@@ -47,12 +47,23 @@ class Settings:
     ignore: tuple[str, ...] = ()
     mode: str = CHECK
     max_file_size: Optional[int] = DEFAULT_MAX_FILE_SIZE  # bytes; None: no limit
+    unsafe_fixes: bool = False  # fix: apply unsafe fixes too; check: count them as fixable
+    fix_offers: bool = False  # check: find out which findings fix can rewrite (a dry run)
 
     def selected(self, code: str) -> bool:
         """flake8's rule: the longest matching prefix decides, and a tie goes to ignore."""
         chosen = max((len(p) for p in self.select if code.startswith(p)), default=-1)
         dropped = max((len(p) for p in self.ignore if code.startswith(p)), default=-1)
         return chosen >= 0 and chosen > dropped
+
+
+@dataclass(frozen=True)
+class FixOffer:
+    """What ``fix`` would do about a finding: ``safe`` or ``unsafe`` (with the reason)."""
+
+    applicability: str
+    description: str
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -64,6 +75,7 @@ class Reported:
     col: int
     code: str
     message: str  # starts with the code, as in flake8's output
+    fix: Optional[FixOffer] = None  # check: the fix on offer, if any
 
 
 @dataclass
@@ -76,6 +88,7 @@ class FileResult:
     internal: bool = False  # the error is a bug in flask-ctx, not in the file
     skipped: Optional[str] = None  # not read at all (too large): a note, not an error
     written: bool = False  # fix wrote the file
+    unsafe_fixable: int = 0  # fix: findings left that --unsafe-fixes would rewrite
 
 
 def process(path: str, settings: Settings) -> FileResult:
@@ -124,16 +137,28 @@ def _reported(path: str, findings: Sequence[Finding]) -> list[Reported]:
             for f in sorted(findings, key=Finding.sort_key)]
 
 
-def _check(source: SourceFile, settings: Settings) -> FileResult:
+def _check(source: SourceFile, settings: Settings, offers: bool = True) -> FileResult:
+    offers = offers and settings.fix_offers
     keep = _keeper(settings)
     findings = [f for f in check_source(source.text, settings.options) if keep(f, source.text)]
-    return FileResult(source.path, _reported(source.path, findings))
+    reported = _reported(source.path, findings)
+    if findings and offers:  # which of them fix can rewrite: a dry run, with unsafe fixes on
+        fixes = fix_source(source.text, settings.options, keep=keep, unsafe=True)
+        by_finding = {(a.code, a.line, a.col): FixOffer(a.applicability, a.description, a.reason)
+                      for a in fixes.applied} if fixes.converged else {}
+        reported = [replace(r, fix=by_finding.get((r.code, r.line, r.col))) for r in reported]
+    return FileResult(source.path, reported)
 
 
 def _fix(source: SourceFile, settings: Settings) -> FileResult:
-    result = fix_source(source.text, settings.options, keep=_keeper(settings))
+    result = fix_source(source.text, settings.options, keep=_keeper(settings), unsafe=settings.unsafe_fixes)
+    if not result.converged:
+        return FileResult(source.path, _reported(source.path, result.remaining), internal=True,
+                          error="the fixes failed to converge (each round changed the text again): "
+                                "nothing was written (please report this file)")
     # ``remaining`` refers to the new text: lines move when a fix adds lines
-    outcome = FileResult(source.path, _reported(source.path, result.remaining), list(result.applied))
+    outcome = FileResult(source.path, _reported(source.path, result.remaining), list(result.applied),
+                         unsafe_fixable=len(result.unsafe_fixable))
     if result.source == source.text:
         return outcome
     try:  # the fixer promises text that parses; a file is never written on its word alone
@@ -150,7 +175,7 @@ def _fix(source: SourceFile, settings: Settings) -> FileResult:
         outcome.written = write_source(source, new_text)
     except NotWritten as exc:
         # nothing was written: what is left is what the file holds (unless it changed)
-        left = [] if isinstance(exc, ChangedOnDisk) else _check(source, settings).findings
+        left = [] if isinstance(exc, ChangedOnDisk) else _check(source, settings, offers=False).findings
         return FileResult(source.path, left, error=str(exc))
     return outcome
 

@@ -301,10 +301,14 @@ def test_fix_reports_what_is_left_and_diff_writes_nothing(tmp_path: Path) -> Non
     assert not proc.stdout.strip() or proc.stdout.startswith(f"--- {path}")
     proc = flask_ctx("fix", str(path))
     assert proc.returncode in (0, 1)
-    left = found("\n".join(ln for ln in proc.stdout.splitlines() if " fixed: " not in ln))
+    lines = proc.stdout.splitlines()
+    summary = proc.stderr.splitlines()[-1]
+    assert re.fullmatch(r"Fixed \d+, \d+ left(; \d+ more with --unsafe-fixes)?", summary)
+    left = found("\n".join(ln for ln in lines if " fixed (" not in ln))
     assert (proc.returncode == 1) == bool(left)
-    for line in proc.stdout.splitlines():
-        assert re.fullmatch(rf"{re.escape(str(path))}:\d+:(\d+: FCX\d{{3}} .+| FCX\d{{3}} fixed: .+)", line)
+    for line in lines:
+        assert re.fullmatch(rf"{re.escape(str(path))}:\d+:\d+: (FCX\d{{3}} .+|FCX\d{{3}} fixed \((safe|unsafe)\): .+)",
+                            line)
     assert found(flask_ctx("check", str(path)).stdout) == left
     assert b"\r\n" in path.read_bytes() and b"\n" not in path.read_bytes().replace(b"\r\n", b"")
 

@@ -129,9 +129,9 @@ def test_text_and_json() -> None:
     ]
     assert json.loads(render_json(RESULTS)) == [
         {"path": "pkg/views.py", "line": 14, "column": 5, "code": "FCX100",
-         "message": "worker work() reads request.args (line 9)"},
+         "message": "worker work() reads request.args (line 9)", "fix": None},
         {"path": "pkg/views.py", "line": 20, "column": 1, "code": "FCX300",
-         "message": "uses _app_ctx_stack: removed in Flask 3"},
+         "message": "uses _app_ctx_stack: removed in Flask 3", "fix": None},
     ]
     assert json.loads(render_json([])) == []
 

@@ -4,15 +4,17 @@
     python -m libcst.tool codemod -x flake8_flask_ctx.fixes.codemods.HoistContextReads PATH
 
 Each command runs the same ``fix_source`` as ``flask-ctx fix``, limited to its strategies,
-so linting, ``flask-ctx fix`` and the codemods share one path and cannot disagree.
+so linting, ``flask-ctx fix`` and the codemods share one path and cannot disagree. Like
+``fix``, they apply safe fixes only, unless given ``--unsafe-fixes``.
 """
 
 from __future__ import annotations
 
+import argparse
 from typing import ClassVar
 
 import libcst as cst
-from libcst.codemod import CodemodCommand, SkipFile
+from libcst.codemod import CodemodCommand, CodemodContext, SkipFile
 
 from ..rules import FixKind
 from . import fix_source
@@ -21,8 +23,17 @@ from . import fix_source
 class _FlaskContextCommand(CodemodCommand):
     FIXES: ClassVar[frozenset[FixKind]] = frozenset()
 
+    def __init__(self, context: CodemodContext, unsafe_fixes: bool = False) -> None:
+        super().__init__(context)
+        self.unsafe_fixes = unsafe_fixes
+
+    @staticmethod
+    def add_args(arg_parser: argparse.ArgumentParser) -> None:
+        arg_parser.add_argument("--unsafe-fixes", action="store_true",
+                                help="also apply the fixes that cannot be proven to keep behaviour")
+
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
-        result = fix_source(tree.code, fixes=self.FIXES)
+        result = fix_source(tree.code, fixes=self.FIXES, unsafe=self.unsafe_fixes)
         if not result.changed:
             raise SkipFile("no Flask context fix applies")
         for fix in result.applied:

@@ -55,6 +55,11 @@ class FixContext:
 
     def __post_init__(self) -> None:
         self._keys: Optional[dict[int, FunctionKey]] = None
+        self._by_site: Optional[dict[int, list[Finding]]] = None
+        self._references: Optional[dict[int, int]] = None
+        self._spawns: Optional[dict[int, list[tuple[SpawnSite, Target]]]] = None
+        self._plain_workers: Optional[set[int]] = None
+        self._memo: dict[str, object] = {}
 
     def cause_of(self, finding: Finding) -> Cause:
         return (finding.code, self.original_line(finding.line), finding.col)
@@ -66,7 +71,40 @@ class FixContext:
     # --- bookkeeping --------------------------------------------------------------------
 
     def site_findings(self, site: SpawnSite) -> list[Finding]:
-        return [f for f in self.findings if f.detail is not None and f.detail.site is site]
+        if self._by_site is None:
+            self._by_site = {}
+            for f in self.findings:
+                if f.detail is not None and f.detail.site is not None:
+                    self._by_site.setdefault(id(f.detail.site), []).append(f)
+        return self._by_site.get(id(site), [])
+
+    def memo(self, key: str, compute: Callable[[], object]):
+        """A fact about the whole module, computed once per round."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
+
+    def references(self, fn: FunctionInfo) -> int:
+        """How many loads of its name resolve to ``fn`` in this module."""
+        if self._references is None:
+            self._references = {}
+            names = {f.name for f in self.analysis.functions}
+            resolver = self.analysis.resolver
+            for ref in self.analysis.facts.all_refs():
+                if ref.attrs or ref.name not in names:
+                    continue
+                for key in {id(b.function) for b in resolver.lookup(ref.scope, ref.name) or () if b.function}:
+                    self._references[key] = self._references.get(key, 0) + 1
+        return self._references.get(id(fn), 0)
+
+    def spawns_of(self, fn: FunctionInfo) -> list[tuple[SpawnSite, Target]]:
+        """The spawn sites that run ``fn``, with its target there."""
+        if self._spawns is None:
+            self._spawns = {}
+            for site in self.analysis.spawn_sites:
+                for target in site.targets:
+                    self._spawns.setdefault(id(target.function), []).append((site, target))
+        return self._spawns.get(id(fn), [])
 
     def note(self, site_or_finding, description: str) -> None:
         findings = ([site_or_finding] if isinstance(site_or_finding, Finding)
@@ -103,11 +141,12 @@ class FixContext:
 
     def spawner_has_context(self, site: SpawnSite) -> bool:
         """The spawning code runs in a request: it is a function that no plain worker runs."""
-        owner = site.owner
-        if owner is None:
+        if site.owner is None:
             return False
-        return not any(t.function is owner and not t.copied
-                       for other in self.analysis.spawn_sites for t in other.targets)
+        if self._plain_workers is None:
+            self._plain_workers = {id(t.function) for other in self.analysis.spawn_sites
+                                   for t in other.targets if not t.copied}
+        return id(site.owner) not in self._plain_workers
 
     def inside(self, node: cst.CSTNode, ancestor: cst.CSTNode) -> bool:
         return self.parents.inside(node, ancestor)

@@ -29,7 +29,7 @@ from typing import Optional
 import libcst as cst
 
 from ..analysis.lifetimes import is_joined
-from ..analysis.model import BindingKind, FunctionInfo, ScopeKind
+from ..analysis.model import BindingKind, ScopeKind
 from ..analysis.tree import dotted_name
 from ..analysis.workers import SpawnSite, Target
 from ..catalogue.flask_names import G, LAZY_BODY, PERISHABLE, REQUEST, SESSION, TEARDOWN_DECORATORS
@@ -53,6 +53,10 @@ def _wrap(expr: cst.BaseExpression) -> cst.Call:
 
 
 def _has_teardown_handlers(ctx: FixContext) -> bool:
+    return ctx.memo("teardown handlers", lambda: _find_teardown_handlers(ctx))
+
+
+def _find_teardown_handlers(ctx: FixContext) -> bool:
     for fn in ctx.analysis.functions:
         for decorator in fn.decorators:
             name = dotted_name(decorator.func if isinstance(decorator, cst.Call) else decorator) or ""
@@ -105,16 +109,16 @@ def plan_copy(ctx: FixContext, site: SpawnSite, allow_unsafe: bool = False) -> O
     verdict = _copy_hazards(ctx, site, needing)
     if not (verdict.safe or allow_unsafe):
         return verdict
-    shared = sum(1 for other in ctx.analysis.spawn_sites for t in other.targets
-                 if any(t.function is n.function for n in needing))
-    if not ctx.plan.claim(site.node, *(t.function.node for t in needing)):
+    shared = sum(len(ctx.spawns_of(n.function)) for n in needing)
+    decorate = {id(t): isinstance(t.function.node, cst.FunctionDef) and not site.call.in_loop and shared == 1
+                and ctx.analysis.resolver.enclosing_function(t.function.parent) is site.owner for t in needing}
+    edited = [t.function.node if decorate[id(t)] else t.expr for t in needing]  # a wrap leaves the def alone
+    if not ctx.plan.claim(site.node, *edited):
         return None
     ctx.applicability = verdict
     for target in needing:
         fn = target.function
-        closure = (isinstance(fn.node, cst.FunctionDef)
-                   and ctx.analysis.resolver.enclosing_function(fn.parent) is site.owner)
-        if closure and not site.call.in_loop and shared == 1:
+        if decorate[id(target)]:
             ctx.plan.add_decorators[id(fn.node)] = [cst.Decorator(cst.Name(COPY))]
             ctx.note(site, f"decorated {fn.name}() with @{COPY} (one worker runs it)")
         else:
@@ -149,10 +153,6 @@ def _copy_per_task(ctx: FixContext, site: SpawnSite, shared: list[Target],
     return verdict
 
 
-def _spawns_of(ctx: FixContext, fn: FunctionInfo) -> list[tuple[SpawnSite, Target]]:
-    return [(s, t) for s in ctx.analysis.spawn_sites for t in s.targets if t.function is fn]
-
-
 def _unshare_decorator(ctx: FixContext, target: Target):
     """``@copy_current_request_context`` on a closure several spawns run: each spawn wraps it."""
     fn = target.function
@@ -161,8 +161,8 @@ def _unshare_decorator(ctx: FixContext, target: Target):
     decorator = next((d for d in fn.node.decorators if d.decorator is target.copy_node), None)
     if decorator is None:
         return None
-    spawns = _spawns_of(ctx, fn)
-    if _references(ctx, fn) != len(spawns):
+    spawns = ctx.spawns_of(fn)
+    if ctx.references(fn) != len(spawns):
         return None  # also called or stored elsewhere: the decorator still matters there
     if any(s.spawner.fan_out or not ctx.spawner_has_context(s) for s, _ in spawns):
         return None
@@ -196,16 +196,6 @@ def _unshare_wrapper(ctx: FixContext, site: SpawnSite, target: Target):
             ctx.plan.remove_statements.add(id(statement))
         ctx.note(site, f"made one {COPY}(...) per task inside the loop instead of one before it")
     return [site.node, target.expr], edit
-
-
-def _references(ctx: FixContext, fn: FunctionInfo) -> int:
-    """How many loads of ``fn``'s name resolve to ``fn``."""
-    count = 0
-    for ref in ctx.analysis.facts.all_refs():
-        if ref.name == fn.name and not ref.attrs:
-            bindings = ctx.analysis.resolver.lookup(ref.scope, ref.name) or []
-            count += any(b.function is fn for b in bindings)
-    return count
 
 
 def _name_uses(ctx: FixContext, site: SpawnSite, name: str) -> int:

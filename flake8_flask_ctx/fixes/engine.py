@@ -126,7 +126,7 @@ def _line_map(old: str, new: str, old_origin: list[int]) -> list[int]:
     from: unchanged lines keep their origin, changed ones take that of the lines they replace."""
     old_lines, new_lines = old.splitlines(), new.splitlines()
     origin = [0] * len(new_lines)
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False).get_opcodes():
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old_lines, new_lines).get_opcodes():
         for offset, j in enumerate(range(j1, j2)):
             i = min(i1 + offset, i2 - 1) if i2 > i1 else max(i1 - 1, 0)
             origin[j] = old_origin[i] if 0 <= i < len(old_origin) else (old_origin[-1] if old_origin else 1)

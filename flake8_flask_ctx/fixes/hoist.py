@@ -163,7 +163,7 @@ class Hoister:
         assert isinstance(node, cst.FunctionDef)
         calls = [c for c in caller.calls
                  if self.analysis.resolver.function_of(c.node.func, c.scope, caller) is helper]
-        if len(calls) != 1 or self._references(helper) != 1 or node.params.star_kwarg is not None:
+        if len(calls) != 1 or self.ctx.references(helper) != 1 or node.params.star_kwarg is not None:
             return None  # a helper others call would change for them too: copy instead
         call = calls[0]
         for expr in exprs:
@@ -257,7 +257,7 @@ class Hoister:
             return None
         items = self._group(exprs, self._taken(owner.scope, fn.scope), fn, self._visible_in(owner, besides=fn))
         verdict = SAFE
-        if isinstance(fn.node, cst.FunctionDef) and self._references(fn) != 1:
+        if isinstance(fn.node, cst.FunctionDef) and self.ctx.references(fn) != 1:
             verdict = unsafe(f"{fn.name}() is also used before the worker starts, where the hoisted "
                              "value is not set yet")
 
@@ -283,21 +283,11 @@ class Hoister:
                 names |= {r.name for r in fn.refs}
         return names
 
-    def _references(self, fn: FunctionInfo) -> int:
-        count = 0
-        refs = [*self.analysis.facts.module_refs, *(r for f in self.analysis.functions for r in f.refs)]
-        for ref in refs:
-            if ref.name == fn.name and not ref.attrs:
-                bindings = self.analysis.resolver.lookup(ref.scope, ref.name) or []
-                if any(b.function is fn for b in bindings):
-                    count += 1
-        return count
-
     def _as_parameters(self, site: SpawnSite, target: Target, exprs):
         fn = target.function
         node = fn.node
         assert isinstance(node, cst.FunctionDef)
-        if self._references(fn) != 1 or node.params.star_kwarg is not None:
+        if self.ctx.references(fn) != 1 or node.params.star_kwarg is not None:
             return None  # called from elsewhere: a new parameter would break those callers
         owner_scope = site.owner.scope if site.owner else self.analysis.facts.scope
         items = self._group(exprs, self._taken(fn.scope, owner_scope), fn, set(fn.params))
