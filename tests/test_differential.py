@@ -5,7 +5,7 @@ worker inline in its view: what its author meant) and after ``fix_source``; what
 means is defined in tests/support/differential.py:
 
 - generated programs (tests/support/differential_programs.py): a deterministic slice of
-  ``FCX_DIFF_PROGRAMS`` programs (48 by default; ``FCX_DIFF_PROGRAMS=600`` for a longer
+  ``FCX_DIFF_PROGRAMS`` programs (60 by default; ``FCX_DIFF_PROGRAMS=600`` for a longer
   hunt). SAFE fixes must make none of them worse; what the UNSAFE fixes do is printed,
   not asserted. ``FCX_DIFF_REPORT=path`` writes every worse program (the program, the
   diff of its fix, the outcomes of the four runs) to ``path``.
@@ -31,7 +31,7 @@ from support import differential as diff
 from support.differential_programs import check_valid, collect
 from support.marks import RUNTIME
 
-PROGRAMS = int(os.environ.get("FCX_DIFF_PROGRAMS", "48"))
+PROGRAMS = int(os.environ.get("FCX_DIFF_PROGRAMS", "60"))
 REPORT = os.environ.get("FCX_DIFF_REPORT")
 DEFECT_APPS = sorted(RUNTIME.glob("fcx*_defect_*.py"))
 SHOWN = 4  # worse programs described in full in a failure message
