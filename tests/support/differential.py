@@ -439,12 +439,12 @@ class Report:
         return "\n".join(lines)
 
 
-def _fix_job(job: tuple[dict[str, str], bool]) -> FixOutcome:
-    files, unsafe = job
-    return fix_files(files, unsafe=unsafe)
+def _fix_job(job: tuple[dict[str, str], bool, bool]) -> FixOutcome:
+    files, unsafe, check_stable = job
+    return fix_files(files, unsafe=unsafe, check_stable=check_stable)
 
 
-def fix_all(jobs: list[tuple[dict[str, str], bool]], processes: int = 2) -> list[FixOutcome]:
+def fix_all(jobs: list[tuple[dict[str, str], bool, bool]], processes: int = 2) -> list[FixOutcome]:
     """``fix_files`` over many programs, in ``processes`` worker processes (libcst is slow)."""
     if processes <= 1 or len(jobs) < 400:  # starting the workers costs more than it saves
         return [_fix_job(job) for job in jobs]
@@ -498,7 +498,9 @@ def run_differential(programs: list, workdir: Path, python: str = sys.executable
         base = {"original": pool.submit(timed, "original", list(originals.values())),
                 "sync": pool.submit(timed, "sync", list(originals.values()), True)}
         t = time.monotonic()
-        jobs = [(run.files, mode == "unsafe") for run in runs for mode in modes]
+        # the unsafe fix is checked for stability only where its text is not the safe one's
+        jobs = [(run.files, mode == "unsafe", mode == "safe" or "safe" not in modes)
+                for run in runs for mode in modes]
         outcomes = iter(fix_all(jobs, processes))
         fixed_paths: dict[str, dict[str, Path]] = {m: {} for m in modes}
         for run in runs:
@@ -508,7 +510,10 @@ def run_differential(programs: list, workdir: Path, python: str = sys.executable
                 if outcome.crash or not outcome.changed:
                     continue
                 if mode == "unsafe" and run.safe is not None and outcome.files == run.safe.files:
+                    outcome.unstable = list(run.safe.unstable)
                     continue  # the same text as the safe fix: the same outcome
+                if mode == "unsafe" and "safe" in modes:
+                    outcome.unstable = fix_files(run.files, unsafe=True).unstable
                 fixed_paths[mode][run.name] = write(mode, run, outcome.files)
         seconds["fixing"] = round(time.monotonic() - t, 2)
         fixed_futures = {m: pool.submit(timed, m, list(paths.values()))
