@@ -408,13 +408,13 @@ class Hoister:
             self.ctx.note(site, f"hoisted {names} into {cls.name}.__init__ (which runs in the view)")
         if init is None and anchor is None:
             return None
-        return edit, self._instantiated_only_in_views(cls, site)
+        verdict = self._instantiated_only_in_views(cls)
+        return (edit, verdict) if verdict is not None else None
 
-    def _instantiated_only_in_views(self, cls: ClassInfo, site: SpawnSite) -> Applicability:
-        """``__init__`` now reads the request: every instantiation must run in a request."""
-        name_verdict = _signature_change(cls.name, "class")
-        if not name_verdict.safe:
-            return name_verdict
+    def _instantiated_only_in_views(self, cls: ClassInfo) -> Optional[Applicability]:
+        """``__init__`` now reads the request: every instantiation must run in a request.
+        None when this module itself instantiates the class elsewhere (at import time, in a
+        function no request runs): the hoist would break it for certain."""
         spawns = {id(s.node): s for s in self.analysis.spawn_sites if s.thread_class is cls}
         for ref in self.analysis.facts.all_refs():
             if ref.name != cls.name or ref.attrs:
@@ -424,9 +424,8 @@ class Hoister:
             call = self.parents.of(ref.node)
             spawn = spawns.get(id(call)) if isinstance(call, cst.Call) else None
             if spawn is None or not self.ctx.spawner_has_context(spawn):
-                return unsafe(f"{cls.name} is also instantiated where there is no request "
-                              "(its __init__ would now read it)")
-        return SAFE
+                return None
+        return _signature_change(cls.name, "class")
 
 
 _EQ = cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace(""))
