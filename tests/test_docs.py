@@ -29,7 +29,7 @@ INDEX = DOCS / "README.md"
 README = ROOT / "README.md"
 START, END = "<!-- rules:start -->", "<!-- rules:end -->"
 CODE_REF = re.compile(r"FCX\d{3}")
-SECTIONS = ("What it finds", "Why it breaks", "Example", "Fix", "Autofix", "Not reported")
+SECTIONS = ("What it finds", "Why it breaks", "Example", "Fix", "Autofix", "Fix safety", "Not reported")
 PYTHON = {"python", "py", "python3"}
 
 

@@ -252,7 +252,7 @@ class FakeFixer:
         self.output = output
         self.offered: list[tuple[int, str, bool]] = []
 
-    def __call__(self, source, options=None, keep=lambda finding, text: True):
+    def __call__(self, source, options=None, keep=lambda finding, text: True, unsafe=False):
         from flake8_flask_ctx.engine import check_source
 
         findings = check_source(source, options)
