@@ -25,7 +25,7 @@ from libcst import ParserSyntaxError
 
 from .deep import run_deep
 from .engine import check_source, parse_guard
-from .findings import Finding
+from .findings import Finding, Step
 from .fixes import AppliedFix, fix_source
 from .noqa import Suppressions
 from .options import Options
@@ -76,6 +76,8 @@ class Reported:
     code: str
     message: str  # starts with the code, as in flake8's output
     fix: Optional[FixOffer] = None  # check: the fix on offer, if any
+    steps: tuple[Step, ...] = ()  # from the worker to the use (SARIF's code flow)
+    scope: str = ""  # the enclosing def or class, dotted (a baseline matches on it)
 
 
 @dataclass
@@ -133,7 +135,7 @@ def _keeper(settings: Settings) -> Callable[[Finding, str], bool]:
 
 
 def _reported(path: str, findings: Sequence[Finding]) -> list[Reported]:
-    return [Reported(path, f.line, f.col, f.code, f.message)
+    return [Reported(path, f.line, f.col, f.code, f.message, steps=f.steps, scope=f.scope)
             for f in sorted(findings, key=Finding.sort_key)]
 
 

@@ -60,6 +60,16 @@ class ModuleAnalysis:
     def line(self, node: cst.CSTNode) -> int:
         return self.position(node)[0]
 
+    def scope_name(self, node: cst.CSTNode) -> str:
+        """``View.get.worker``: the defs and classes around ``node``, outermost first."""
+        names = []
+        current = self.facts.parents.of(node)
+        while current is not None:
+            if isinstance(current, (cst.FunctionDef, cst.ClassDef)):
+                names.append(current.name.value)
+            current = self.facts.parents.of(current)
+        return ".".join(reversed(names))
+
 
 def analyze(source: str, options: Optional[Options] = None) -> ModuleAnalysis:
     """Parse ``source`` and analyse it; raises libcst's ParserSyntaxError on bad input."""

@@ -51,4 +51,6 @@ class Rule:
     def finding(self, analysis: "ModuleAnalysis", node: cst.CSTNode, detail: Optional[Detail] = None,
                 **fields: object) -> Finding:
         line, col = analysis.position(node)
-        return Finding(self.code, line, col, self.message(**fields), node, detail)
+        steps = detail.steps(analysis) if detail is not None else ()
+        return Finding(self.code, line, col, self.message(**fields), node, detail, steps,
+                       analysis.scope_name(node))

@@ -7,9 +7,22 @@ from typing import Optional
 
 import libcst as cst
 
-from ..analysis.model import FunctionInfo, Scope
+from ..analysis import ModuleAnalysis
+from ..analysis.model import FunctionInfo, Ref, Scope
 from ..analysis.workers import Chain, Reached, SpawnSite, Target
-from ..findings import Detail
+from ..findings import Detail, Step
+
+
+def chain_steps(analysis: ModuleAnalysis, path: tuple[FunctionInfo, ...], ref: Ref, what: str) -> tuple[Step, ...]:
+    """The worker, each function it calls on the way, and the use itself."""
+    steps = []
+    for index, fn in enumerate(path):
+        line, col = analysis.position(fn.node)
+        role = "runs in the worker" if index == 0 else f"is called by {path[index - 1].display}()"
+        steps.append(Step(line, col, f"{fn.display}() {role}"))
+    line, col = analysis.position(ref.node)
+    steps.append(Step(line, col, what))
+    return tuple(steps)
 
 
 @dataclass(frozen=True)
@@ -22,6 +35,9 @@ class WorkerNeed(Detail):
     @property
     def site(self) -> SpawnSite:
         return self.spawn
+
+    def steps(self, analysis: ModuleAnalysis) -> tuple[Step, ...]:
+        return chain_steps(analysis, self.chain.path, self.chain.use.ref, f"uses {self.chain.use.written}")
 
 
 @dataclass(frozen=True)
@@ -69,6 +85,11 @@ class WorkerUse(Detail):
     def site(self) -> SpawnSite:
         return self.spawn
 
+    def steps(self, analysis: ModuleAnalysis) -> tuple[Step, ...]:
+        line, col = analysis.position(self.spawn.node)
+        spawned = Step(line, col, f"the worker is started here ({self.spawn.spawner.name})")
+        return (spawned, *chain_steps(analysis, self.reached.path, self.reached.ref, "the use"))
+
 
 @dataclass(frozen=True)
 class InternalUse(Detail):
@@ -83,3 +104,6 @@ class StreamedGenerator(Detail):
 
     generator: FunctionInfo
     chain: Chain
+
+    def steps(self, analysis: ModuleAnalysis) -> tuple[Step, ...]:
+        return chain_steps(analysis, self.chain.path, self.chain.use.ref, f"uses {self.chain.use.written}")
