@@ -86,7 +86,7 @@ class Collector:
             cst.With: self._with, cst.If: self._if, cst.IndentedBlock: self._indented_block,
             cst.Attribute: self._attribute, cst.Name: self._name, cst.Call: self._call,
             cst.Yield: self._yield, cst.Await: self._await, cst.Return: self._return,
-            cst.Param: self._param,
+            cst.Param: self._param, cst.Try: self._try, cst.TryStar: self._try, cst.Expr: self._expr,
         }
 
     # --- the walk -------------------------------------------------------------------
@@ -262,10 +262,11 @@ class Collector:
             self.parents[id(alias)] = node
             full = _import_qualname(alias.name)
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                self._bind(alias.asname.name.value, Binding(BindingKind.IMPORT, alias, qualname=full))
+                self._bind(alias.asname.name.value, Binding(BindingKind.IMPORT, alias, qualname=full,
+                                                            guards=self._guard_snapshot))
             else:
                 top = full.split(".", 1)[0]
-                self._bind(top, Binding(BindingKind.IMPORT, alias, qualname=top))
+                self._bind(top, Binding(BindingKind.IMPORT, alias, qualname=top, guards=self._guard_snapshot))
         return False
 
     def _import_from(self, node: cst.ImportFrom) -> bool:
@@ -280,7 +281,8 @@ class Collector:
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
                 local = alias.asname.name.value
             sep = "" if module.endswith(".") else "."
-            self._bind(local, Binding(BindingKind.IMPORT, alias, qualname=f"{module}{sep}{name}"))
+            self._bind(local, Binding(BindingKind.IMPORT, alias, qualname=f"{module}{sep}{name}",
+                                      guards=self._guard_snapshot))
         return False
 
     def _global(self, node: cst.Global) -> bool:
@@ -405,6 +407,27 @@ class Collector:
         if leaves_block(node.body):  # ``if not has_request_context(): return``: false from here on
             self._block_guards[-1].append(Guard(GuardKind.TEST, node.test, self.scope, holds=False))
         self._guards_changed()
+        return False
+
+    def _try(self, node: Union[cst.Try, cst.TryStar]) -> bool:
+        self._guards.append(Guard(GuardKind.TRY, node, self.scope))  # type: ignore[arg-type]
+        self._guards_changed()
+        self.walk(node.body)
+        self._guards.pop()
+        self._guards_changed()
+        self.walk_all(node.handlers)
+        self.walk(node.orelse)
+        self.walk(node.finalbody)
+        return False
+
+    def _expr(self, node: cst.Expr) -> bool:
+        """``ctx.push()`` or ``stack.enter_context(cm)`` as a statement: a push for the rest of the block."""
+        self.walk_children(node)
+        value = node.value
+        if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) \
+                and value.func.attr.value in ("push", "enter_context"):
+            self._block_guards[-1].append(Guard(GuardKind.PUSH, value, self.scope))
+            self._guards_changed()
         return False
 
     def _indented_block(self, node: cst.IndentedBlock) -> bool:

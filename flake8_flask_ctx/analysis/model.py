@@ -42,6 +42,7 @@ class Binding:
     kind: BindingKind
     node: cst.CSTNode
     qualname: Optional[str] = None  # IMPORT: what the name stands for
+    guards: tuple["Guard", ...] = ()  # IMPORT: what surrounds the import (try/except, if)
     value: Optional[cst.BaseExpression] = None  # ASSIGN / with-as: the bound expression
     function: Optional["FunctionInfo"] = None  # DEF
     cls: Optional["ClassInfo"] = None  # CLASS
@@ -65,6 +66,8 @@ class Scope:
 class GuardKind(Enum):
     WITH = "with"  # the body of ``with <expr>:``
     TEST = "test"  # code that runs only when ``<expr>`` is true (or false, see ``holds``)
+    PUSH = "push"  # the rest of a block after ``ctx.push()`` / ``stack.enter_context(cm)``
+    TRY = "try"  # the body of a ``try`` (``expr`` is the Try): its handlers decide
 
 
 @dataclass(frozen=True, eq=False)
