@@ -11,11 +11,12 @@ import argparse
 import os
 import re
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Optional, Sequence
 
 from . import __version__
-from .config import ConfigError, find_config, load_config
+from .config import ConfigError, find_config, find_line_length, load_config
 from .options import OPTION_SPECS, Options
 from .reporters import FORMATS, render_text
 from .runner import CHECK, DIFF, FIX, FileResult, Settings, run
@@ -42,6 +43,9 @@ configuration:
   to the repository root), or the file given with --config. Keys: select, ignore,
   extra-spawners, context-wrappers, app-bound-names (lists or comma-separated strings).
   Command-line flags replace the configured value of the same key.
+  fix keeps the lines it writes within flake8's max-line-length ([flake8] in setup.cfg,
+  tox.ini or .flake8), else ruff's line-length (.ruff.toml, ruff.toml, [tool.ruff] in
+  pyproject.toml), else 88, from the nearest such file upward from the same directory.
 
 exit status (the highest one that applies wins):
   0  nothing found (check); nothing left in the files (fix)
@@ -140,6 +144,8 @@ def _settings(args: argparse.Namespace) -> Settings:
     ignore = args.ignore if args.ignore is not None else values.get("ignore", ())
     mode = CHECK if args.command == "check" else DIFF if args.diff else FIX
     options = Options.from_mapping({spec.name: values.get(spec.name) for spec in OPTION_SPECS})
+    start = args.config.resolve().parent if args.config is not None else Path.cwd()
+    options = replace(options, max_line_length=find_line_length(start))  # for the fixed lines
     return Settings(options, tuple(select), tuple(ignore), mode)
 
 

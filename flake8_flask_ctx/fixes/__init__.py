@@ -44,7 +44,8 @@ def fix_source(source: str, options: Optional[Options] = None,
     ``text`` is the text whose lines the finding refers to, which after a first round of
     fixes is no longer ``source``. ``fixes`` limits the rewrites to some kinds (the
     codemod commands use a few each; default: all). ``unsafe`` also applies the fixes
-    that cannot be proven to keep behaviour (``--unsafe-fixes``). ``FixResult.remaining``
+    that cannot be proven to keep behaviour (``--unsafe-fixes``). Lines the fixes add or
+    change are kept within ``options.max_line_length``. ``FixResult.remaining``
     refers to ``FixResult.source``. Raises SyntaxError / ParserSyntaxError on text that
     does not parse.
     """
@@ -52,9 +53,11 @@ def fix_source(source: str, options: Optional[Options] = None,
     from ..engine import parse_guard
     from ..prefilter import may_have_findings
     from .engine import ALL_FIXES, fix_module_source
+    from .layout import with_line_length
 
     options = options or Options()
     if not may_have_findings(source, options):
         return FixResult(source)
     parse_guard(source)
-    return run_deep(lambda: fix_module_source(source, options, keep, fixes or ALL_FIXES))
+    return run_deep(lambda: with_line_length(  # the layout keeps the fixed lines to it
+        options.max_line_length, lambda: fix_module_source(source, options, keep, fixes or ALL_FIXES)))
