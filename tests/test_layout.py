@@ -385,6 +385,36 @@ def test_a_line_the_fix_pushed_over_the_limit_is_split_with_its_comment_at_the_e
             "        kwargs={\"q\": request.args.get('q')},\n    ).start()  # start the work\n") in fixed(source)
 
 
+@pytest.mark.parametrize("code,expected", [
+    pytest.param("x = [threading.Thread(target=copy_current_request_context(work)).start() for _ in range(2)]",
+                 "x = [\n    threading.Thread(target=copy_current_request_context(work)).start()\n"
+                 "    for _ in range(2)\n]", id="comprehension"),
+    pytest.param("t = Timer(1.0, lambda: send(request_identifier, data=request_data), name='the timer')",
+                 "t = Timer(\n    1.0,\n    lambda: send(request_identifier, data=request_data),\n"
+                 "    name='the timer',\n)", id="lambda"),
+    pytest.param("t = Timer(1.0, lambda: send(request_identifier, request_data=the_request_data, also=more))",
+                 "t = Timer(\n    1.0,\n    lambda: send(\n        request_identifier,\n"
+                 "        request_data=the_request_data,\n        also=more,\n    ),\n)", id="lambda body"),
+    pytest.param("assert ok, threading.Thread(target=work, kwargs={'user': flask.g.user, 'id': flask.g.id}).start()",
+                 "assert ok, threading.Thread(\n    target=work,\n    kwargs={'user': flask.g.user, 'id': flask.g.id},\n"
+                 ").start()", id="assert"),
+    pytest.param("ok = any(copy_current_request_context_of_something(x) for x in the_items_of_the_request_data)",
+                 "ok = any(copy_current_request_context_of_something(x) for x in the_items_of_the_request_data)",
+                 id="a lone generator is left alone"),
+    pytest.param("t = threading.Thread(\n    target=work,\n"
+                 "    kwargs={'user': flask.g.user, 'identifier': flask.g.identifier, 'n': 1},\n)",
+                 "t = threading.Thread(\n    target=work,\n    kwargs={\n        'user': flask.g.user,\n"
+                 "        'identifier': flask.g.identifier,\n        'n': 1,\n    },\n)", id="split already"),
+])
+def test_statement_shapes_split_as_black_splits_them(code: str, expected: str) -> None:
+    from flake8_flask_ctx.fixes.layout import fit_statement
+
+    module = cst.parse_module("def f():\n" + "".join(f"    {line}\n" for line in code.split("\n")))
+    statement = module.body[0].body.body[0]
+    out = module.code_for_node(fit_statement(module, statement, "    ", "    ", 76))
+    assert out == expected + "\n"
+
+
 def test_what_the_fix_adds_to_code_written_one_per_line_is_written_so_too() -> None:
     source = (
         "import threading\n\nfrom flask import Flask, request\n\napp = Flask(__name__)\n\n\n"
@@ -432,13 +462,19 @@ def test_flake8s_setting_wins_over_ruffs_and_the_search_stops_at_the_repository(
         find_line_length(repo)
 
 
-def test_the_cli_passes_the_line_length_to_the_fix(tmp_path: Path, monkeypatch, capsys) -> None:
+@pytest.mark.parametrize("name,text", [
+    ("setup.cfg", "[flake8]\nmax-line-length = 120\n"), ("tox.ini", "[flake8]\nmax-line-length = 120\n"),
+    (".flake8", "[flake8]\nmax-line-length = 120\n"), ("pyproject.toml", "[tool.ruff]\nline-length = 120\n"),
+    ("ruff.toml", "line-length = 120\n"), (".ruff.toml", "line-length = 120\n"),
+])
+def test_the_cli_splits_at_the_configured_line_length(tmp_path: Path, monkeypatch, capsys, name: str,
+                                                       text: str) -> None:
     (tmp_path / ".git").mkdir()
     (tmp_path / "app.py").write_text(KWARGS.read_text())
     monkeypatch.chdir(tmp_path)
     assert cli.main(["fix", "--diff", "-j", "1", "app.py"]) == 1
-    assert "+    threading.Thread(\n" in capsys.readouterr().out
-    (tmp_path / "ruff.toml").write_text("line-length = 120\n")
+    assert "+    threading.Thread(\n" in capsys.readouterr().out  # 88: split
+    (tmp_path / name).write_text(text)
     assert cli.main(["fix", "--diff", "-j", "1", "app.py"]) == 1
     assert '+    threading.Thread(target=send_receipt, args=(order_id,), kwargs=' in capsys.readouterr().out
 

@@ -443,7 +443,8 @@ def relayout_body(body: Sequence[cst.BaseStatement], new: Sequence[bool], marked
 
 # --- line length -----------------------------------------------------------------------
 
-Bracketed = Union[cst.Call, cst.Dict, cst.List, cst.Set]
+Bracketed = Union[cst.Call, cst.Dict, cst.List, cst.Set, cst.ListComp, cst.SetComp, cst.DictComp]
+_COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp)
 
 
 def _render(module: cst.Module, node: cst.CSTNode) -> list[str]:
@@ -461,7 +462,9 @@ def _spine(expr: cst.BaseExpression) -> list[Bracketed]:
             node = node.func
         elif isinstance(node, cst.Attribute):
             node = node.value
-        elif isinstance(node, (cst.Dict, cst.List, cst.Set)):
+        elif isinstance(node, cst.Lambda) and not node.lpar:
+            node = node.body
+        elif isinstance(node, (cst.Dict, cst.List, cst.Set, *_COMPREHENSIONS)):
             if not node.lpar:
                 out.append(node)
             break
@@ -478,12 +481,9 @@ def _can_explode(node: Bracketed) -> bool:
     elements = _elements(node)
     if not elements:
         return False
-    if isinstance(node, cst.Call):
-        if len(elements) == 1 and isinstance(elements[0].value, cst.GeneratorExp) and not elements[0].value.lpar:
-            return False  # ``f(x for x in y,)`` is a syntax error
-    if isinstance(node, (cst.Dict, cst.Set, cst.List)) and len(elements) == 1 \
-            and isinstance(elements[0], (cst.DictComp, cst.ListComp)):
-        return False
+    if isinstance(node, cst.Call) and len(elements) == 1 and isinstance(elements[0].value, cst.GeneratorExp) \
+            and not elements[0].value.lpar:
+        return False  # ``f(x for x in y,)`` is a syntax error
     return True
 
 
@@ -512,8 +512,23 @@ def _explode(node: Bracketed, elements: Sequence[cst.CSTNode], extra: str, unit:
                              rbrace=cst.RightCurlyBrace(whitespace_before=cst.SimpleWhitespace("")))
 
 
+def _split_clauses(clause: cst.CompFor, inner: cst.ParenthesizedWhitespace) -> cst.CompFor:
+    nested = clause.inner_for_in
+    return clause.with_changes(
+        whitespace_before=inner, ifs=[c.with_changes(whitespace_before=inner) for c in clause.ifs],
+        inner_for_in=_split_clauses(nested, inner) if nested is not None else None)
+
+
 def _element_value(element: cst.CSTNode) -> Optional[cst.BaseExpression]:
     return getattr(element, "value", None)
+
+
+def _opening(node: Bracketed) -> cst.BaseParenthesizableWhitespace:
+    if isinstance(node, cst.Call):
+        return node.whitespace_before_args
+    if isinstance(node, (cst.List, cst.ListComp)):
+        return node.lbracket.whitespace_after
+    return node.lbrace.whitespace_after
 
 
 @dataclass(frozen=True)
@@ -522,22 +537,68 @@ class _Fit:
     limit: int
     indent: str  # the statement's indentation
     unit: str  # one more level of indentation
+    keep: frozenset[str] = frozenset()  # lines (stripped) of the statement before the fix: left as they are
 
     def explode(self, node: Bracketed, extra: str) -> Optional[Bracketed]:
         """``node`` split at ``extra`` (the continuation indentation of its opening line),
-        with every element whose line is still too long split in turn."""
+        with every element whose line is still too long split in turn. A bracket already
+        one element per line keeps its layout; only its elements are fitted."""
+        opening = _opening(node)
+        if isinstance(node, _COMPREHENSIONS):
+            return None if isinstance(opening, cst.ParenthesizedWhitespace) else self.explode_comprehension(node, extra)
+        if isinstance(opening, cst.ParenthesizedWhitespace):
+            inner = opening.last_line.value
+            elements = [self.fit_element(e, inner) for e in _elements(node)]
+            if all(a is b for a, b in zip(elements, _elements(node))):
+                return None
+            return node.with_changes(**{"args" if isinstance(node, cst.Call) else "elements": elements})
         if not _can_explode(node):
             return None
-        elements = []
-        for element in _elements(node):
-            elements.append(self.fit_element(element, extra + self.unit))
+        elements = [self.fit_element(e, extra + self.unit) for e in _elements(node)]
         return _explode(node, elements, extra, self.unit)
 
+    def explode_comprehension(self, node: Union[cst.ListComp, cst.SetComp, cst.DictComp],
+                              extra: str) -> Bracketed:
+        """As black: the comprehension on its own line inside the brackets, its element
+        split in turn if that line is still too long."""
+        inner, closing = _newline(extra + self.unit), _newline(extra)
+        if isinstance(node, cst.ListComp):
+            exploded = node.with_changes(lbracket=cst.LeftSquareBracket(whitespace_after=inner),
+                                         rbracket=cst.RightSquareBracket(whitespace_before=closing))
+        else:
+            exploded = node.with_changes(lbrace=cst.LeftCurlyBrace(whitespace_after=inner),
+                                         rbrace=cst.RightCurlyBrace(whitespace_before=closing))
+        field_name = "value" if isinstance(node, cst.DictComp) else "elt"
+        element = getattr(node, field_name)
+        if len(self.indent) + len(_render(self.module, exploded)[1]) <= self.limit:
+            return exploded
+        exploded = exploded.with_changes(for_in=_split_clauses(exploded.for_in, inner))  # for, if: a line each
+        if len(self.indent) + len(_render(self.module, exploded)[1]) <= self.limit:
+            return exploded
+        best = exploded
+        for candidate in _spine(element):
+            split = self.explode(candidate, extra + self.unit)
+            if split is None:
+                continue
+            trial = exploded.with_changes(**{field_name: split if candidate is element
+                                             else element.deep_replace(candidate, split)})
+            if best is exploded:
+                best = trial
+            if len(self.indent) + len(_render(self.module, trial)[1]) <= self.limit:
+                return trial
+        return best
+
+    def _fits(self, element: cst.CSTNode, extra: str) -> bool:
+        lines = _render(self.module, element.with_changes(comma=cst.MaybeSentinel.DEFAULT))
+        for i, line in enumerate(lines):
+            width = len(self.indent) + (len(extra) if i == 0 else 0) + len(line) + (1 if i == len(lines) - 1 else 0)
+            if width > self.limit and line.strip() not in self.keep:
+                return False
+        return True
+
     def fit_element(self, element: cst.CSTNode, extra: str) -> cst.CSTNode:
-        bare = element.with_changes(comma=cst.MaybeSentinel.DEFAULT)
-        width = len(self.indent) + len(extra) + len(self.module.code_for_node(bare)) + 1
         value = _element_value(element)
-        if width <= self.limit or value is None:
+        if value is None or self._fits(element, extra):
             return element
         best = None
         for candidate in _spine(value):
@@ -572,20 +633,25 @@ def fit_statement(module: cst.Module, statement: cst.SimpleStatementLine, indent
     """``statement`` (at ``indent``) split over several lines when the fixer made it too long;
     ``old`` is what it was before, and where, when it replaced a line of the user's."""
     count, full, code = _statement_widths(module, statement, indent)
-    if count != 1 or full <= limit or len(statement.body) != 1:
+    if full <= limit or len(statement.body) != 1:
         return statement
-    old_full = None
-    if old is not None and isinstance(old[0], cst.SimpleStatementLine):
-        old_full = _statement_widths(module, old[0], old[1])[1]
+    old_statement = old[0] if old is not None and isinstance(old[0], cst.SimpleStatementLine) else None
+    if count != 1:
+        # split already (by its author, or by an earlier round of fixes): only the lines the
+        # fix made are split further, inside brackets already written one element per line
+        keep = frozenset(line.strip() for line in _render(module, old_statement)) if old_statement else frozenset()
+        fit = _Fit(module, limit, indent, unit, keep)
+        for candidate in (c for expr in _split_points(statement.body[0]) for c in _spine(expr)):
+            if isinstance(_opening(candidate), cst.ParenthesizedWhitespace):
+                exploded = fit.explode(candidate, "")
+                return statement if exploded is None else statement.deep_replace(candidate, exploded)
+        return statement
+    old_full = _statement_widths(module, old_statement, old[1])[1] if old_statement is not None else None
     if not _too_long(full, code, old_full, limit):
-        return statement
-    small = statement.body[0]
-    value = getattr(small, "value", None)
-    if not isinstance(value, cst.BaseExpression):
         return statement
     fit = _Fit(module, limit, indent, unit)
     best = None
-    for candidate in _spine(value):
+    for candidate in (c for expr in _split_points(statement.body[0]) for c in _spine(expr)):
         exploded = fit.explode(candidate, "")
         if exploded is None:
             continue
@@ -596,6 +662,17 @@ def fit_statement(module: cst.Module, statement: cst.SimpleStatementLine, indent
         if len(indent) + len(_render(module, trial.with_changes(leading_lines=()))[0]) <= limit:
             return trial
     return best if best is not None else statement
+
+
+def _split_points(small: cst.BaseSmallStatement) -> list[cst.BaseExpression]:
+    """The expressions of a statement whose brackets may be split, the last one first."""
+    if isinstance(small, cst.Assert):
+        exprs = [small.msg, small.test]
+    elif isinstance(small, cst.Raise):
+        exprs = [small.cause.item if small.cause is not None else None, small.exc]
+    else:
+        exprs = [getattr(small, "value", None)]
+    return [e for e in exprs if isinstance(e, cst.BaseExpression)]
 
 
 def _param_slots(params: cst.Parameters) -> list[tuple[str, int]]:
