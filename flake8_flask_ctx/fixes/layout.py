@@ -26,9 +26,13 @@ laid out, so that the fixed text passes the usual linters (flake8's E and W code
   was not before (a long comment of the user's alone never causes a split). It is split as
   black splits: the last bracket whose opening line fits, the elements one per line with a
   trailing comma (so black leaves it alone) and the closing bracket on its own line, then
-  the same for each element that is still too long. The user's own lines are never
-  reflowed. The limit is ``Options.max_line_length`` (see ``config.find_line_length``),
-  handed down through ``with_line_length``.
+  the same for each element that is still too long (a comprehension: its body alone, then
+  a line per ``for``/``if``). In a statement split already, only the lines the fix made are
+  split further. A call or ``def`` written one element per line gets what the fix adds
+  written the same way (``repair_hanging``). The user's own lines are never reflowed. The
+  limit is ``Options.max_line_length`` (see ``config.find_line_length``), handed down
+  through ``with_line_length``. Wrapped imports take ruff's form (isort's with the black
+  profile): one name per line, a trailing comma.
 - **Comments** (``comments_of``, ``attach_comments``, ``keep_decorator_comments``,
   ``Carry``): when the fixer moves or removes a line, its comments stay with the code. A
   removed statement's comments move with it when the plan links it to the statement that
