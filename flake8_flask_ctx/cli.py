@@ -14,11 +14,12 @@ import os
 import re
 import signal
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Iterator, Optional, Sequence
 
 from . import __version__
-from .config import ConfigError, find_config, load_config
+from .config import ConfigError, find_config, find_line_length, load_config
 from .options import OPTION_SPECS, Options
 from .reporters import FORMATS, fix_record, render_text, render_text_with_fixes
 from .runner import CHECK, DIFF, FIX, FileResult, Settings, iter_results
@@ -47,6 +48,9 @@ configuration:
   to the repository root), or the file given with --config. Keys: select, ignore,
   extra-spawners, context-wrappers, app-bound-names (lists or comma-separated strings).
   Command-line flags replace the configured value of the same key.
+  fix keeps the lines it writes within flake8's max-line-length ([flake8] in setup.cfg,
+  tox.ini or .flake8), else ruff's line-length (.ruff.toml, ruff.toml, [tool.ruff] in
+  pyproject.toml), else 88, from the nearest such file upward from the same directory.
 
 writing (fix):
   A fix is written into the existing file (mode, owner, group, hard links and ACLs
@@ -183,6 +187,8 @@ def _settings(args: argparse.Namespace) -> Settings:
     ignore = args.ignore if args.ignore is not None else values.get("ignore", ())
     mode = CHECK if args.command == "check" else DIFF if args.diff else FIX
     options = Options.from_mapping({spec.name: values.get(spec.name) for spec in OPTION_SPECS})
+    start = args.config.resolve().parent if args.config is not None else Path.cwd()
+    options = replace(options, max_line_length=find_line_length(start))  # for the fixed lines
     unsafe = args.unsafe_fixes if args.unsafe_fixes is not None else bool(values.get("unsafe-fixes"))
     offers = mode == CHECK and (args.show_fixes or args.format in ("json", "sarif"))
     return Settings(options, tuple(select), tuple(ignore), mode, args.max_file_size, unsafe, offers)

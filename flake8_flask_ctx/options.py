@@ -15,6 +15,8 @@ from typing import Iterable, Sequence
 
 from .catalogue.extensions import DEFAULT_APP_BOUND_NAMES
 
+DEFAULT_MAX_LINE_LENGTH = 88  # black's and ruff's default, used when nothing is configured
+
 
 @dataclass(frozen=True)
 class OptionSpec:
@@ -63,6 +65,9 @@ class Options:
     app_bound_names: tuple[str, ...] = field(
         default_factory=lambda: next(s.default for s in OPTION_SPECS if s.name == "app-bound-names")
     )
+    # Not an fcx- option: the line length the fixer keeps the lines it writes to, taken from
+    # flake8's max-line-length or ruff's line-length (see config.find_line_length).
+    max_line_length: int = DEFAULT_MAX_LINE_LENGTH
 
     @classmethod
     def from_mapping(cls, values: dict[str, Sequence[str] | str | None]) -> "Options":

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import logging
+from dataclasses import replace
 from typing import Any, Iterator
 
 from . import __version__
@@ -47,7 +48,10 @@ class FlaskCtxChecker:
     def parse_options(cls, options: Any) -> None:
         values = {spec.name: getattr(options, "fcx_" + spec.name.replace("-", "_"), None)
                   for spec in OPTION_SPECS}
+        limit = getattr(options, "max_line_length", None)  # flake8's own option, for fixes
         cls.options = Options.from_mapping(values)
+        if isinstance(limit, int) and limit > 0:
+            cls.options = replace(cls.options, max_line_length=limit)
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         source = "".join(self.lines)

@@ -80,7 +80,7 @@ def test_imports_are_added_once() -> None:
     result = fix_source(source)
     assert len(result.applied) == 2
     assert result.source.count("copy_current_request_context") == 3  # one import, two wraps
-    assert result.source.splitlines()[1] == "from flask import copy_current_request_context, Flask, request"
+    assert result.source.splitlines()[1] == "from flask import Flask, copy_current_request_context, request"
 
 
 def test_noqa_filter_leaves_a_finding_alone() -> None:

@@ -54,7 +54,8 @@ def fix_source(source: str, options: Optional[Options] = None,
     ``text`` is the text whose lines the finding refers to, which after a first round of
     fixes is no longer ``source``. ``fixes`` limits the rewrites to some kinds (the
     codemod commands use a few each; default: all). ``unsafe`` also applies the fixes
-    that cannot be proven to keep behaviour (``--unsafe-fixes``). ``FixResult.remaining``
+    that cannot be proven to keep behaviour (``--unsafe-fixes``). Lines the fixes add or
+    change are kept within ``options.max_line_length``. ``FixResult.remaining``
     refers to ``FixResult.source``. Raises SyntaxError / ParserSyntaxError on text that
     does not parse.
     """

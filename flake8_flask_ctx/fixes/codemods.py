@@ -11,11 +11,14 @@ so linting, ``flask-ctx fix`` and the codemods share one path and cannot disagre
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import ClassVar
 
 import libcst as cst
 from libcst.codemod import CodemodCommand, CodemodContext, SkipFile
 
+from ..config import ConfigError, find_line_length
+from ..options import DEFAULT_MAX_LINE_LENGTH, Options
 from ..rules import FixKind
 from . import fix_source
 
@@ -33,12 +36,23 @@ class _FlaskContextCommand(CodemodCommand):
                                 help="also apply the fixes that cannot be proven to keep behaviour")
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
-        result = fix_source(tree.code, fixes=self.FIXES, unsafe=self.unsafe_fixes)
+        result = fix_source(tree.code, Options(max_line_length=self._line_length()), fixes=self.FIXES,
+                            unsafe=self.unsafe_fixes)
         if not result.changed:
             raise SkipFile("no Flask context fix applies")
         for fix in result.applied:
             self.context.warnings.append(f"line {fix.line}: {fix.code} {fix.description}")
         return cst.parse_module(result.source)
+
+    def _line_length(self) -> int:
+        """The project's line length (``config.find_line_length``), from the file's directory."""
+        filename = self.context.filename
+        start = Path(filename).resolve().parent if filename else Path.cwd()
+        try:
+            return find_line_length(start)
+        except ConfigError as exc:
+            self.context.warnings.append(f"{exc}; using {DEFAULT_MAX_LINE_LENGTH}")
+            return DEFAULT_MAX_LINE_LENGTH
 
 
 class FixFlaskContext(_FlaskContextCommand):

@@ -160,7 +160,7 @@ def fix_module_source(source: str, options: Options, keep: Callable[[Finding, st
         unsafe_fixable.update(dict.fromkeys(planner.unsafe_fixable))
         if ctx.plan.empty():
             break
-        new = apply(module, ctx.plan, ctx.unused_imports).code
+        new = apply(module, ctx.plan, ctx.unused_imports, options.max_line_length).code
         if new == current or not _parses(new):
             break
         applied += [AppliedFix(n.cause[0], n.cause[1], n.description, n.kind, col=n.cause[2],
