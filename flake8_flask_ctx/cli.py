@@ -119,6 +119,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="comma-separated code prefixes not to report; the longer of a "
                              "matching select and ignore prefix wins, as in flake8")
     for spec in OPTION_SPECS:
+        if spec.flag:
+            common.add_argument(f"--{spec.name}", action="store_true", default=None,
+                                help=f"{spec.help} Same as flake8's --fcx-{spec.name}")
+            continue
         default = f" (default: {', '.join(spec.default)})" if spec.default else ""
         common.add_argument(f"--{spec.name}", metavar="NAMES",
                             help=f"{spec.help} Comma-separated; same as flake8's "

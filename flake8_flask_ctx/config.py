@@ -26,8 +26,8 @@ else:  # pragma: no cover - exercised on 3.9/3.10 only
     import tomli as tomllib
 
 SECTION = "flask-ctx"
-FLAGS = ("unsafe-fixes",)  # true or false
-KEYS = ("select", "ignore", *(spec.name for spec in OPTION_SPECS), *FLAGS)
+FLAGS = ("unsafe-fixes", *(spec.name for spec in OPTION_SPECS if spec.flag))  # true or false
+KEYS = ("select", "ignore", *(spec.name for spec in OPTION_SPECS if not spec.flag), *FLAGS)
 
 
 class ConfigError(Exception):

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import ast
 import warnings
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from .deep import run_deep
 from .findings import Finding
 from .options import Options
 from .prefilter import may_have_findings
+
+if TYPE_CHECKING:
+    from .project.index import ProjectIndex
 
 
 def parse_guard(source: str) -> None:
@@ -21,18 +24,34 @@ def parse_guard(source: str) -> None:
         ast.parse(source)
 
 
-def check_source(source: str, options: Optional[Options] = None, parsed: bool = False) -> list[Finding]:
-    """Findings for one module's text.
+def project_of(path: Optional[str], options: Options) -> Optional["ProjectIndex"]:
+    """The project index for the file at ``path`` (None: no path, outside any project, or
+    project mode turned off)."""
+    if not path or options.no_project:
+        return None
+    from .project.index import index_for
+
+    return index_for(path, options, cache=not options.no_cache)
+
+
+def check_source(source: str, options: Optional[Options] = None, parsed: bool = False,
+                 path: Optional[str] = None) -> list[Finding]:
+    """Findings for one module's text; ``path`` (where the text comes from) puts it in its
+    project, whose other modules its workers are followed into.
 
     Raises SyntaxError (CPython's) or libcst's ParserSyntaxError when the text does not
     parse. ``parsed=True`` skips CPython's parse when the caller already did it (flake8).
     """
     options = options or Options()
-    if not may_have_findings(source, options):
+    project = project_of(path, options)
+    extra = project.spawner_names() if project is not None else frozenset()
+    if not may_have_findings(source, options, extra):
         return []
     if not parsed:
         parse_guard(source)
     from .analysis import analyze
     from .rules import run_rules
 
-    return run_deep(lambda: run_rules(analyze(source, options)))
+    module = project.module_of(path) if project is not None and path else None
+    package = bool(path) and path.endswith("__init__.py")  # type: ignore[union-attr]
+    return run_deep(lambda: run_rules(analyze(source, options, module, package, project)))

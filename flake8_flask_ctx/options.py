@@ -23,6 +23,7 @@ class OptionSpec:
     name: str
     help: str
     default: tuple[str, ...] = ()
+    flag: bool = False  # an on/off switch (``--no-project``), not a list of names
 
 
 OPTION_SPECS: tuple[OptionSpec, ...] = (
@@ -42,6 +43,18 @@ OPTION_SPECS: tuple[OptionSpec, ...] = (
         "Objects that need an app context (extension objects), as dotted names matched "
         "against the code as written; '*' matches any name.",
         DEFAULT_APP_BOUND_NAMES,
+    ),
+    OptionSpec(
+        "no-project",
+        "Check each file on its own: do not follow workers, helpers and decorators into the "
+        "project's other modules.",
+        flag=True,
+    ),
+    OptionSpec(
+        "no-cache",
+        "Do not read or write the project's summaries in .flask_ctx_cache/ (they are then "
+        "computed again for every run).",
+        flag=True,
     ),
 )
 
@@ -65,6 +78,8 @@ class Options:
     app_bound_names: tuple[str, ...] = field(
         default_factory=lambda: next(s.default for s in OPTION_SPECS if s.name == "app-bound-names")
     )
+    no_project: bool = False
+    no_cache: bool = False
     # Not an fcx- option: the line length the fixer keeps the lines it writes to, taken from
     # flake8's max-line-length or ruff's line-length (see config.find_line_length).
     max_line_length: int = DEFAULT_MAX_LINE_LENGTH
@@ -72,11 +87,15 @@ class Options:
     @classmethod
     def from_mapping(cls, values: dict[str, Sequence[str] | str | None]) -> "Options":
         """Build from ``{"extra-spawners": [...]}`` / ``{"extra_spawners": "a,b"}``; missing keys keep defaults."""
-        kwargs = {}
+        kwargs: dict[str, object] = {}
         for spec in OPTION_SPECS:
             for key in (spec.name, spec.name.replace("-", "_")):
                 if values.get(key) is not None:
                     raw = values[key]
+                    if spec.flag:
+                        kwargs[spec.name.replace("-", "_")] = raw if isinstance(raw, bool) else \
+                            str(raw).strip().lower() in ("1", "true", "yes", "on")
+                        break
                     items = raw.split(",") if isinstance(raw, str) else raw
                     kwargs[spec.name.replace("-", "_")] = tuple(i.strip() for i in items if i.strip())
                     break

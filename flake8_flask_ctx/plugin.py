@@ -36,6 +36,10 @@ class FlaskCtxChecker:
     @classmethod
     def add_options(cls, option_manager: Any) -> None:
         for spec in OPTION_SPECS:
+            if spec.flag:
+                option_manager.add_option(_flag(spec.name), action="store_true", default=False,
+                                          parse_from_config=True, help=spec.help)
+                continue
             option_manager.add_option(
                 _flag(spec.name),
                 default=",".join(spec.default),
@@ -55,12 +59,13 @@ class FlaskCtxChecker:
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         source = "".join(self.lines)
-        if not may_have_findings(source, self.options):
-            return
+        if not may_have_findings(source, self.options) and self.options.no_project:
+            return  # (in project mode, the project's own spawner names count too: see check_source)
+        path = self.filename if self.filename not in ("", "-", "stdin") else None
         try:
             from .engine import check_source
 
-            findings = check_source(source, self.options, parsed=True)  # flake8 parsed it
+            findings = check_source(source, self.options, parsed=True, path=path)  # flake8 parsed it
         except Exception as exc:  # noqa: BLE001 - flake8 must never see our exceptions
             # libcst rejects some files ast accepts (and flake8 reports real syntax errors
             # itself as E999): no finding, no traceback.

@@ -72,15 +72,30 @@ def _option_tests(options: Options) -> tuple[tuple[str, ...], bool, tuple[str, .
             re.compile(chains) if chains else None)
 
 
-def may_have_findings(source: str, options: Options) -> bool:
+def may_have_findings(source: str, options: Options, project_words: frozenset[str] = frozenset()) -> bool:
+    """``project_words``: names of the project's own possible spawners (a decorator that runs
+    its function in a thread, an executor made in another module), matched as whole words."""
     spawner_words, any_call_spawns, bound_words, app_bound = _option_tests(options)
     spawn_words, flask_only_words, stream_words, thread_local_words = _catalogue_words(TABLE.version)
-    spawns = any_call_spawns or any(w in source for w in spawn_words) or any(w in source for w in spawner_words)
+    spawns = any_call_spawns or any(w in source for w in spawn_words) or any(w in source for w in spawner_words) \
+        or _mentions_project_spawner(source, project_words)
     flask_work = spawns or any(w in source for w in flask_only_words) or (
         "yield" in source and any(w in source for w in stream_words))
     if flask_work and (FLASK_WORD in source or _mentions_app_bound(source, bound_words, app_bound)):
         return True
     return spawns and any(w in source for w in thread_local_words)
+
+
+def _mentions_project_spawner(source: str, words: frozenset[str]) -> bool:
+    pattern = _words_pattern(words)
+    return pattern is not None and pattern.search(source) is not None
+
+
+@lru_cache(maxsize=8)
+def _words_pattern(words: frozenset[str]) -> "re.Pattern[str] | None":
+    if not words:
+        return None
+    return re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(words))) + r")\b")
 
 
 def _mentions_app_bound(source: str, words: tuple[str, ...], pattern: "re.Pattern[str] | None") -> bool:

@@ -142,10 +142,10 @@ def _reported(path: str, findings: Sequence[Finding]) -> list[Reported]:
 def _check(source: SourceFile, settings: Settings, offers: bool = True) -> FileResult:
     offers = offers and settings.fix_offers
     keep = _keeper(settings)
-    findings = [f for f in check_source(source.text, settings.options) if keep(f, source.text)]
+    findings = [f for f in check_source(source.text, settings.options, path=source.path) if keep(f, source.text)]
     reported = _reported(source.path, findings)
     if findings and offers:  # which of them fix can rewrite: a dry run, with unsafe fixes on
-        fixes = fix_source(source.text, settings.options, keep=keep, unsafe=True)
+        fixes = fix_source(source.text, settings.options, keep=keep, unsafe=True, path=source.path)
         by_finding = {(a.code, a.line, a.col): FixOffer(a.applicability, a.description, a.reason)
                       for a in fixes.applied} if fixes.converged else {}
         reported = [replace(r, fix=by_finding.get((r.code, r.line, r.col))) for r in reported]
@@ -153,7 +153,8 @@ def _check(source: SourceFile, settings: Settings, offers: bool = True) -> FileR
 
 
 def _fix(source: SourceFile, settings: Settings) -> FileResult:
-    result = fix_source(source.text, settings.options, keep=_keeper(settings), unsafe=settings.unsafe_fixes)
+    result = fix_source(source.text, settings.options, keep=_keeper(settings), unsafe=settings.unsafe_fixes,
+                        path=source.path)
     if not result.converged:
         return FileResult(source.path, _reported(source.path, result.remaining), internal=True,
                           error="the fixes failed to converge (each round changed the text again): "

@@ -252,10 +252,12 @@ class FakeFixer:
         self.output = output
         self.offered: list[tuple[int, str, bool]] = []
 
-    def __call__(self, source, options=None, keep=lambda finding, text: True, unsafe=False):
+    def __call__(
+        self, source, options=None, keep=lambda finding, text: True, unsafe=False, path=None
+    ):
         from flake8_flask_ctx.engine import check_source
 
-        findings = check_source(source, options)
+        findings = check_source(source, options, path)
         self.offered += [(f.line, f.code, keep(f, source)) for f in findings]
         fixable = [f for f in findings if keep(f, source)]
         if self.output is not None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from functools import cached_property
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import libcst as cst
 
@@ -23,24 +23,36 @@ from .positions import Positions
 from .resolve import Resolver
 from .workers import SpawnSite, WorkerAnalysis
 
+if TYPE_CHECKING:
+    from ..project.index import ProjectIndex
+
 
 # ``config["SERVER_NAME"] = ...``, ``SERVER_NAME="..."``, ``{"SERVER_NAME": ...}``; not a mention
 _SETS_SERVER_NAME = re.compile(r"""SERVER_NAME['"]?\s*(?:\]\s*=|=|:)""")
 
 
 class ModuleAnalysis:
-    def __init__(self, module: cst.Module, options: Optional[Options] = None, source: str = "") -> None:
+    """``name``/``package``: the module's dotted name (relative imports resolve against it);
+    ``project``: the project index, through which workers are followed into other modules."""
+
+    def __init__(self, module: cst.Module, options: Optional[Options] = None, source: str = "",
+                 name: Optional[str] = None, package: bool = False,
+                 project: Optional["ProjectIndex"] = None) -> None:
         self.module = module
         self.options = options or Options()
+        self.project = project
         self.facts: ModuleFacts = collect(module)
-        self.resolver = Resolver(self.facts, self.options)
+        self.resolver = Resolver(self.facts, self.options, name, package)
+        # url_for works in a bare app context only when SERVER_NAME is set (runtime facts, case 9)
+        server_name = _SETS_SERVER_NAME.search(source or module.code) is not None
+        self.workers = WorkerAnalysis(self.facts, self.resolver, self.options, server_name, project=project)
+        # what the guards around each load and call give; ``if app_obj:`` tests need to know
+        # what every caller passes, so the spawn sites (which need no guards) come first
+        self.resolver.truthy_source = self.workers.truthy_params
         for ref in self.facts.all_refs():
             ref.covered = self.resolver.covered(ref.guards)
         for call, _ in self.facts.all_calls():
             call.covered = self.resolver.covered(call.guards)
-        # url_for works in a bare app context only when SERVER_NAME is set (runtime facts, case 9)
-        server_name = _SETS_SERVER_NAME.search(source or module.code) is not None
-        self.workers = WorkerAnalysis(self.facts, self.resolver, self.options, server_name)
         self._positions: Optional[Positions] = None
 
     @cached_property
@@ -71,6 +83,7 @@ class ModuleAnalysis:
         return ".".join(reversed(names))
 
 
-def analyze(source: str, options: Optional[Options] = None) -> ModuleAnalysis:
+def analyze(source: str, options: Optional[Options] = None, module: Optional[str] = None,
+            package: bool = False, project: Optional["ProjectIndex"] = None) -> ModuleAnalysis:
     """Parse ``source`` and analyse it; raises libcst's ParserSyntaxError on bad input."""
-    return ModuleAnalysis(cst.parse_module(source), options, source)
+    return ModuleAnalysis(cst.parse_module(source), options, source, module, package, project)

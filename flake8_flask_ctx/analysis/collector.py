@@ -72,6 +72,7 @@ class Collector:
         self._loops: list[int] = [0]  # loop depth, per function
         self._skip: set[int] = set()  # ids of Name nodes that are not loads
         self._stores: set[int] = set()  # ids of Attribute/Name nodes that are written to
+        self._tested: set[int] = set()  # ids of Name nodes only tested for truth
         self._call_use: dict[int, dict[str, object]] = {}  # how a call's result is used
         self._handlers = {
             cst.FunctionDef: self._function_def, cst.Lambda: self._lambda, cst.ClassDef: self._class_def,
@@ -130,6 +131,7 @@ class Collector:
         return scope
 
     def _bind(self, name: str, binding: Binding) -> None:
+        binding.order = self._next()
         scope = self.scope
         if name in scope.globals and self.module_scope is not None:
             scope = self.module_scope
@@ -327,7 +329,7 @@ class Collector:
             scope = self.scope
             while scope.kind is ScopeKind.COMPREHENSION and scope.parent is not None:
                 scope = scope.parent
-            scope.bind(node.target.value, Binding(BindingKind.ASSIGN, node, value=node.value))
+            scope.bind(node.target.value, Binding(BindingKind.ASSIGN, node, value=node.value, order=self._next()))
         return True
 
     def _for(self, node: cst.For) -> bool:
@@ -395,7 +397,18 @@ class Collector:
         self._guards_changed()
         return False
 
+    def _truth_tested(self, test: cst.BaseExpression) -> None:
+        """The names a test only tests for truth: ``if request:``, ``if not g or x:``."""
+        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            self._truth_tested(test.expression)
+        elif isinstance(test, cst.BooleanOperation):
+            self._truth_tested(test.left)
+            self._truth_tested(test.right)
+        elif isinstance(test, cst.Name):
+            self._tested.add(id(test))
+
     def _if(self, node: cst.If) -> bool:
+        self._truth_tested(node.test)
         self.walk(node.test)
         self._guards.append(Guard(GuardKind.TEST, node.test, self.scope))
         self._guards_changed()
@@ -460,7 +473,8 @@ class Collector:
     def _name(self, node: cst.Name) -> bool:
         if id(node) not in self._skip:
             self._add_ref(Ref(node.value, (), node, self.scope, self._guard_snapshot, self._next(),
-                              store=id(node) in self._stores, in_loop=self._loops[-1] > 0))
+                              store=id(node) in self._stores, in_loop=self._loops[-1] > 0,
+                              truth_test=id(node) in self._tested))
         return False
 
     def _call(self, node: cst.Call) -> bool:

@@ -43,6 +43,7 @@ class Binding:
     node: cst.CSTNode
     qualname: Optional[str] = None  # IMPORT: what the name stands for
     guards: tuple["Guard", ...] = ()  # IMPORT: what surrounds the import (try/except, if)
+    order: int = 0  # where in the walk it was bound (parameters: 0, before everything)
     value: Optional[cst.BaseExpression] = None  # ASSIGN / with-as: the bound expression
     function: Optional["FunctionInfo"] = None  # DEF
     cls: Optional["ClassInfo"] = None  # CLASS
@@ -98,6 +99,7 @@ class Ref:
     order: int
     store: bool = False  # ``g.x = ...`` / ``session[k] = ...``: written, not read
     in_loop: bool = False  # evaluated again on each turn of a loop of the same function
+    truth_test: bool = False  # a bare name tested for truth (``if request:``), nothing more
     covered: frozenset[Need] = _NOTHING  # contexts the guards give: set by the analysis
 
 

@@ -8,12 +8,21 @@ comprehension variable or a ``global`` rebinding make it something else.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Callable, Optional
 
 import libcst as cst
 
 from ..catalogue.contexts import Need
-from ..catalogue.flask_names import CONTEXT_PUSHERS, GUARDS, PROXY_OBJECTS, canonical, need_of
+from ..catalogue.flask_names import (
+    CONTEXT_ERRORS,
+    CONTEXT_PUSHERS,
+    GUARDS,
+    IMPORT_ERRORS,
+    PROXY_OBJECTS,
+    REQUEST_PROXY_OBJECTS,
+    canonical,
+    need_of,
+)
 from ..options import Options
 from .model import (
     Binding,
@@ -27,7 +36,7 @@ from .model import (
     Scope,
     ScopeKind,
 )
-from .tree import dotted_name
+from .tree import dotted_name, iter_code
 
 _NOTHING: frozenset[Need] = frozenset()
 
@@ -44,10 +53,17 @@ class ContextUse:
 
 
 class Resolver:
-    def __init__(self, facts: ModuleFacts, options: Options) -> None:
+    def __init__(self, facts: ModuleFacts, options: Options, module: Optional[str] = None,
+                 package: bool = False) -> None:
         self.facts = facts
         self.options = options
+        self.module = module  # the module's dotted name, when known: relative imports resolve
+        self.package = package  # the module is a package's ``__init__``
         self._covered: dict[int, tuple[tuple[Guard, ...], frozenset[Need]]] = {}
+        # (id(function), parameter) pairs every caller passes a true value for, computed on
+        # first use by ``truthy_source`` (the worker analysis, which knows the spawn sites)
+        self.truthy_source: Callable[[], set[tuple[int, str]]] = set
+        self._truthy: Optional[set[tuple[int, str]]] = None
 
     # --- scoping --------------------------------------------------------------------
 
@@ -98,7 +114,7 @@ class Resolver:
         names = set()
         for b in bindings:
             if b.kind is BindingKind.IMPORT and b.qualname:
-                names.add(b.qualname)
+                names.add(canonical(self.absolute(b.qualname)))
             elif b.kind is BindingKind.ASSIGN and b.value is not None and len(bindings) == 1 \
                     and isinstance(b.value, (cst.Name, cst.Attribute)):
                 target = self.qualname(b.value, scope, _depth + 1)  # an alias: ``req = flask.request``
@@ -108,6 +124,18 @@ class Resolver:
             else:
                 return None
         return names.pop() if len(names) == 1 else None
+
+    def absolute(self, qualname: str) -> str:
+        """``.messaging.send`` in ``app.services.views`` is ``app.services.messaging.send``."""
+        if not qualname.startswith(".") or self.module is None:
+            return qualname
+        level = len(qualname) - len(qualname.lstrip("."))
+        parts = self.module.split(".")
+        keep = len(parts) - level + (1 if self.package else 0)
+        if keep < 0:
+            return qualname
+        rest = qualname[level:]
+        return ".".join([*parts[:keep], *([rest] if rest else [])])
 
     def qualname(self, expr: cst.BaseExpression, scope: Scope, _depth: int = 0) -> Optional[str]:
         """``threading.Thread`` for ``Thread`` after ``from threading import Thread``, etc."""
@@ -132,13 +160,25 @@ class Resolver:
             for guard in guards:
                 if guard.kind is GuardKind.WITH:
                     needs |= self._pushed_by(guard.expr, guard.scope)
+                elif guard.kind is GuardKind.PUSH:
+                    needs |= self._pushed_by_call(guard.expr, guard.scope)  # type: ignore[arg-type]
+                elif guard.kind is GuardKind.TRY:
+                    needs |= self._caught(guard.expr, guard.scope)  # type: ignore[arg-type]
                 else:
                     needs |= self._known_by_test(guard.expr, guard.scope, guard.holds)
             cached = self._covered[id(guards)] = (guards, frozenset(needs))
         return cached[1]
 
-    def _pushed_by(self, expr: cst.BaseExpression, scope: Scope) -> frozenset[Need]:
-        """``with app.app_context():``, ``with app.test_request_context():``, a user's wrapper."""
+    def _pushed_by(self, expr: cst.BaseExpression, scope: Scope, depth: int = 0) -> frozenset[Need]:
+        """``with app.app_context():``, ``with app.test_request_context():``, a user's wrapper,
+        or a name bound to one of those: ``ctx = app.app_context(); with ctx:``."""
+        if isinstance(expr, cst.Name) and depth < 3:
+            bindings = self.lookup(scope, expr.value) or []
+            values = [b.value for b in bindings if b.kind is BindingKind.ASSIGN and b.value is not None]
+            if values and len(values) == len(bindings):
+                pushed = [self._pushed_by(v, scope, depth + 1) for v in values]
+                return frozenset.intersection(*pushed)  # every binding pushes it
+            return _NOTHING
         if not isinstance(expr, cst.Call):
             return _NOTHING
         written = dotted_name(expr.func) or ""
@@ -149,6 +189,33 @@ class Resolver:
         if self.options.is_context_wrapper(*(n for n in (written, qual) if n)):
             return frozenset(Need)
         return _NOTHING
+
+    def _pushed_by_call(self, call: cst.Call, scope: Scope) -> frozenset[Need]:
+        """``ctx.push()`` (``ctx`` a context object) or ``stack.enter_context(cm)``."""
+        method = call.func.attr.value  # type: ignore[attr-defined]
+        if method == "push":
+            return self._pushed_by(call.func.value, scope)  # type: ignore[attr-defined]
+        if call.args:
+            return self._pushed_by(call.args[0].value, scope)
+        return _NOTHING
+
+    def _caught(self, node: cst.BaseStatement, scope: Scope) -> frozenset[Need]:
+        """A ``try`` whose handlers catch RuntimeError: the code expects to run without a
+        context (``except RuntimeError:`` is what Flask raises) and has its fallback."""
+        if self.catches(node, scope, CONTEXT_ERRORS):
+            return frozenset(Need)
+        return _NOTHING
+
+    def catches(self, node, scope: Scope, errors: frozenset[str]) -> bool:
+        """Does the ``try`` statement ``node`` have a handler for one of ``errors`` (builtins)?"""
+        for handler in getattr(node, "handlers", ()):
+            kinds = handler.type
+            items = [e.value for e in kinds.elements] if isinstance(kinds, cst.Tuple) else [kinds]
+            for item in items:
+                name = dotted_name(item) if item is not None else None
+                if name in errors and self.lookup(scope, name) is None:  # the builtin, not a local
+                    return True
+        return False
 
     def _known_by_test(self, test: cst.BaseExpression, scope: Scope, holds: bool) -> frozenset[Need]:
         """What a test being true (``holds``) or false guarantees: ``has_request_context()``."""
@@ -162,12 +229,51 @@ class Resolver:
         if isinstance(test, cst.Call) and holds:
             qual = self.qualname(test.func, scope)
             return GUARDS.get(qual or "", _NOTHING)
+        if isinstance(test, (cst.Name, cst.Attribute)):
+            qual = self.qualname(test, scope)
+            if holds and qual in PROXY_OBJECTS:  # ``if request:``: a proxy is falsy outside its context
+                return frozenset(Need) if qual in REQUEST_PROXY_OBJECTS else frozenset({Need.APP})
+            if not holds and isinstance(test, cst.Name) and self.truthy_param(scope, test.value):
+                return frozenset(Need)  # ``if app_obj: ... else:``: no caller takes the else
         return _NOTHING
+
+    def truthy_param(self, scope: Scope, name: str) -> bool:
+        """Is ``name`` a parameter that every caller of its function passes a true value for?
+        (Known once the spawn sites are known: ``WorkerAnalysis.truthy_params``.)"""
+        defining = self.defining_scope(scope, name)
+        if defining is None or defining.function is None or name not in defining.function.params:
+            return False
+        if self._truthy is None:
+            self._truthy = self.truthy_source()
+        return (id(defining.function), name) in self._truthy
+
+    def compatibility_only(self, guards: tuple[Guard, ...]) -> bool:
+        """Code that runs only where an old Flask name exists: the import inside
+        ``try: ... except ImportError:``, or a branch for Flask versions without a newer name
+        (``if hasattr(flask.globals, "request_ctx"): ... else:``), or behind a version test."""
+        for guard in guards:
+            if guard.kind is GuardKind.TRY and self.catches(guard.expr, guard.scope, IMPORT_ERRORS):
+                return True
+            if guard.kind is GuardKind.TEST and self._version_test(guard.expr, guard.scope, guard.holds):
+                return True
+        return False
+
+    def _version_test(self, test: cst.BaseExpression, scope: Scope, holds: bool) -> bool:
+        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            return self._version_test(test.expression, scope, not holds)
+        if isinstance(test, cst.Call) and dotted_name(test.func) == "hasattr" and len(test.args) == 2:
+            return not holds and (self.qualname(test.args[0].value, scope) or "").startswith("flask")
+        return any(isinstance(n, cst.Attribute) and n.attr.value == "__version__" or
+                   isinstance(n, cst.Name) and n.value in ("__version__", "version")
+                   for n in iter_code(test))
 
     # --- context uses -----------------------------------------------------------------
 
     def context_use(self, ref: Ref) -> Optional[ContextUse]:
-        """If ``ref`` uses a Flask proxy, helper or app-bound extension object, which one."""
+        """If ``ref`` uses a Flask proxy, helper or app-bound extension object, which one.
+        A proxy only tested for truth is not a use: it is false outside its context."""
+        if ref.truth_test:
+            return None
         base = self.qualname_of_name(ref.scope, ref.name)
         if base is not None:
             for i in range(len(ref.attrs) + 1):

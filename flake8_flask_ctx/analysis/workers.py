@@ -14,31 +14,53 @@ calls (bounded depth, cycle-safe), skipping code under ``with app.app_context()`
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterator, Optional
+from typing import TYPE_CHECKING, Iterator, Optional
 
 import libcst as cst
 
 from ..catalogue.contexts import Need
-from ..catalogue.flask_names import COPY_REQUEST_CONTEXT, satisfied
+from ..catalogue.flask_names import COPY_REQUEST_CONTEXT, CURRENT_APP, FLASK_APP, satisfied
 from ..catalogue.spawners import PARTIAL, TABLE, ArgSlot, Spawner, SpawnerTable, custom_spawner
 from ..options import Options, match_dotted
 from .model import BindingKind, CallSite, ClassInfo, FunctionInfo, ModuleFacts, Ref, Scope
 from .resolve import ContextUse, Resolver
 from .tree import dotted_name
 
+if TYPE_CHECKING:
+    from ..project.index import ExternalUse, ProjectFunction, ProjectIndex
+
 MAX_CALL_DEPTH = 12
 
 
 @dataclass(frozen=True)
 class Chain:
-    """How a worker reaches a context use: through ``path`` (worker first) to ``use``."""
+    """How a worker reaches a context use: through ``path`` (worker first) to ``use``, and for
+    a use in another module, on through ``external`` (its chain names the files)."""
 
-    use: ContextUse
+    use: Optional[ContextUse]  # None: the use is in another module (``external``)
     path: tuple[FunctionInfo, ...]
     covered: frozenset[Need] = frozenset()  # contexts pushed around the use (not enough for it)
+    external: Optional["ExternalUse"] = None
 
     def describe(self) -> str:
-        return describe_path(self.path)
+        local = describe_path(self.path)
+        if self.external is None:
+            return local
+        return " -> ".join(part for part in (local, self.external.describe()) if part)
+
+    @property
+    def written(self) -> str:
+        return self.external.written if self.external is not None else self.use.written
+
+    @property
+    def qualname(self) -> str:
+        return self.external.qualname if self.external is not None else self.use.qualname
+
+    def at(self, analysis) -> str:
+        """Where the use is: ``line 9``, or ``services/messaging.py, line 125``."""
+        if self.external is not None:
+            return f"{self.external.path}, line {self.external.line}"
+        return f"line {analysis.line(self.use.ref.node)}"
 
 
 @dataclass(eq=False)
@@ -51,6 +73,34 @@ class Target:
 
 
 @dataclass(eq=False)
+class ExternalTarget:
+    """A worker that is not a function of this module: one in another project module
+    (``function``), or one known only as a copied wrapper (``function`` None, ``copied``)."""
+
+    expr: cst.BaseExpression
+    qualname: Optional[str]
+    function: Optional["ProjectFunction"] = None
+    copied: bool = False
+    copy_node: Optional[cst.CSTNode] = None
+
+    @property
+    def display(self) -> str:
+        if self.function is not None:
+            return f"{self.function.display}() ({self.function.path})"
+        return f"{dotted_name(self.expr) or 'the function'}()"
+
+
+@dataclass(eq=False)
+class ExternalCall:
+    """A call, reached from a worker, into another module of the project."""
+
+    qualname: str
+    covered: frozenset[Need]
+    path: tuple[FunctionInfo, ...]  # the worker down to the function that makes the call
+    order: int
+
+
+@dataclass(eq=False)
 class SpawnSite:
     call: CallSite
     spawner: Spawner
@@ -59,6 +109,8 @@ class SpawnSite:
     passed: list[cst.BaseExpression]  # values handed to the worker, evaluated by the spawner
     thread_class: Optional[ClassInfo] = None
     receiver: Optional[cst.BaseExpression] = None  # ``pool`` in ``pool.map(...)``
+    target_expr: Optional[cst.BaseExpression] = None  # the worker as written
+    external_targets: list[ExternalTarget] = field(default_factory=list)
 
     @property
     def node(self) -> cst.Call:
@@ -68,7 +120,8 @@ class SpawnSite:
     def worker_name(self) -> str:
         if self.thread_class is not None:
             return f"thread {self.thread_class.name}"
-        names = ", ".join(t.function.display for t in self.targets)
+        names = ", ".join([*(t.function.display for t in self.targets),
+                           *(t.display.rstrip("()") for t in self.external_targets)])
         return f"worker {names}"
 
     def worker_chain(self, chain: "Chain") -> str:
@@ -104,8 +157,10 @@ def literal_elements(expr: Optional[cst.BaseExpression]) -> list[cst.BaseExpress
 
 class WorkerAnalysis:
     def __init__(self, facts: ModuleFacts, resolver: Resolver, options: Options,
-                 server_name: bool = False, spawners: SpawnerTable = TABLE) -> None:
+                 server_name: bool = False, spawners: SpawnerTable = TABLE,
+                 project: Optional["ProjectIndex"] = None) -> None:
         self.facts = facts
+        self.project = project
         self.server_name = server_name  # the module configures SERVER_NAME
         self.resolver = resolver
         self.options = options
@@ -120,11 +175,14 @@ class WorkerAnalysis:
         self._custom = [custom_spawner(p) for p in options.extra_spawners]
         self._needs: dict[int, dict[Need, Chain]] = {}
         self._reach: dict[int, list[Reached]] = {}
+        self._external: dict[int, list[ExternalCall]] = {}
         self._uses: dict[int, Optional[ContextUse]] = {}
         self._in_progress: list[int] = []  # the functions being walked, outermost first
         self._call_sites: Optional[dict[int, CallSite]] = None
         self._sites: Optional[list[SpawnSite]] = None
         self._spawned: Optional[set[int]] = None  # ids of the functions some spawn runs
+        self._pushers: dict[int, frozenset[Need]] = {}
+        self._param_spawners: Optional[dict[int, str]] = None
 
     def all_calls(self) -> Iterator[tuple[CallSite, Optional[FunctionInfo]]]:
         return self.facts.all_calls()
@@ -138,7 +196,59 @@ class WorkerAnalysis:
                 site = self._spawn_site(call, owner)
                 if site is not None:
                     self._sites.append(site)
+            self._sites += self._decorator_sites()
         return self._sites
+
+    def _decorator_sites(self) -> list[SpawnSite]:
+        """Functions a decorator runs in another thread (``@run_async``, defined in this module
+        or in another of the project): the decorated function is the worker, and the finding
+        goes on the decorator, where the function becomes one."""
+        sites = []
+        spawners = self.parameter_spawners()
+        for fn in self.facts.functions:
+            for decorator in fn.decorators:
+                func = decorator.func if isinstance(decorator, cst.Call) else decorator
+                maker = self.resolver.function_of(func, fn.parent)
+                name = spawners.get(id(maker)) if maker is not None else None
+                if name is None and self.project is not None and maker is None:
+                    qual = self.resolver.qualname(func, fn.parent)
+                    name = self.project.spawns(qual) if qual else None
+                if name is None:
+                    continue
+                call = CallSite(decorator, fn.parent, (), -1, False)  # type: ignore[arg-type]
+                spawner = Spawner(f"@{dotted_name(func)} ({name})", ArgSlot(None))
+                sites.append(SpawnSite(call, spawner, None, [Target(decorator, fn)], [], target_expr=decorator))
+                break
+        return sites
+
+    def parameter_spawners(self) -> dict[int, str]:
+        """Functions of this module that run one of their parameters (or the function they
+        decorate) in another thread: id -> the spawner's name.
+        ``def run_async(f): ... Thread(target=f).start()``."""
+        if self._param_spawners is None:
+            self._param_spawners = {}
+            sites = self._sites if self._sites is not None else []
+            for site in sites:
+                expr = site.target_expr
+                if not isinstance(expr, cst.Name):
+                    continue
+                for binding in self.resolver.lookup(site.call.scope, expr.value) or ():
+                    if binding.kind is BindingKind.PARAM:
+                        outer = self._outermost_function(binding.node)
+                        if outer is not None:
+                            self._param_spawners[id(outer)] = site.spawner.name
+        return self._param_spawners
+
+    def _outermost_function(self, node: cst.CSTNode) -> Optional[FunctionInfo]:
+        """The module-level function (or method of a module-level class) around ``node``."""
+        for fn in self.facts.functions:
+            if not isinstance(fn.node, cst.FunctionDef):
+                continue
+            top = fn.parent is self.facts.scope or (fn.cls is not None and fn.cls.parent is self.facts.scope
+                                                    and fn.parent.kind.value == "class")
+            if top and self.facts.parents.inside(node, fn.node):
+                return fn
+        return None
 
     def _inline_lambdas(self, fn: FunctionInfo) -> list[FunctionInfo]:
         """The lambdas made in ``fn`` that run in ``fn``'s thread: not those it hands to a spawner."""
@@ -155,13 +265,17 @@ class WorkerAnalysis:
                 if spawner is not None:
                     return self._thread_subclass_site(call, owner, thread_class, spawner)
             return None
+        external_class = self._project_thread_class(node.func, call.scope)
+        if external_class is not None:
+            return external_class(call, owner)
         spawner = self.spawner_of(node.func, call.scope, owner)
         if spawner is None:
             return None
         target_expr = call_argument(node, spawner.worker)
         if target_expr is None:
             return None
-        target = self.resolve_target(target_expr, call.scope, owner)
+        target = self.resolve_target(target_expr, call.scope, owner, before=call.order)
+        external = self.resolve_external(target_expr, call.scope, owner, call.order) if target is None else None
         passed = literal_elements(call_argument(node, spawner.args))
         passed += literal_elements(call_argument(node, spawner.kwargs))
         if spawner.extra_from is not None:
@@ -172,7 +286,67 @@ class WorkerAnalysis:
         if target is not None:
             passed += target.bound_args
         receiver = node.func.value if spawner.methods and isinstance(node.func, cst.Attribute) else None
-        return SpawnSite(call, spawner, owner, [target] if target else [], passed, receiver=receiver)
+        return SpawnSite(call, spawner, owner, [target] if target else [], passed, receiver=receiver,
+                         target_expr=target_expr, external_targets=[external] if external else [])
+
+    def _project_thread_class(self, func: cst.BaseExpression, scope: Scope):
+        """A ``Thread`` subclass of another project module, instantiated here: its ``run()``."""
+        if self.project is None or not isinstance(func, (cst.Name, cst.Attribute)):
+            return None
+        qual = self.resolver.qualname(func, scope)
+        if qual is None:
+            return None
+        bases = self.project.class_bases(qual)
+        spawner = next((self.spawners.subclass_bases[b] for b in bases if b in self.spawners.subclass_bases), None)
+        run = self.project.function(qual + ".run") if spawner is not None else None
+        if run is None:
+            return None
+
+        def site(call: CallSite, owner: Optional[FunctionInfo]) -> SpawnSite:
+            target = ExternalTarget(func, run.qualname, run)
+            return SpawnSite(call, spawner, owner, [], [], target_expr=func, external_targets=[target])
+        return site
+
+    def resolve_external(self, expr: cst.BaseExpression, scope: Scope, owner: Optional[FunctionInfo],
+                         before: int) -> Optional[ExternalTarget]:
+        """A worker that is no function of this module: a project function (``MessageService.send``
+        imported from another module), or a copy some helper made (``fn = self._prepare(fn)``)."""
+        copy = self._returned_copy(expr, scope, owner, before)
+        if copy is not None:
+            return ExternalTarget(expr, None, copied=True, copy_node=copy)
+        if self.project is None or not isinstance(expr, (cst.Name, cst.Attribute)):
+            return None
+        qual = self.resolver.qualname(expr, scope)
+        function = self.project.function(qual) if qual else None
+        if function is None:
+            return None
+        return ExternalTarget(expr, qual, function, copied=bool(function.summary.get("copied")))
+
+    def _returned_copy(self, expr: cst.BaseExpression, scope: Scope, owner: Optional[FunctionInfo],
+                       before: int) -> Optional[cst.Call]:
+        """``fn = self._prepare_fn(fn)`` where the helper returns
+        ``copy_current_request_context(fn)``: the call that made the one copy."""
+        if not isinstance(expr, cst.Name):
+            return None
+        value = self._latest_value(expr.value, scope, before)
+        if not isinstance(value, cst.Call):
+            return None
+        helper = self.resolver.function_of(value.func, scope, owner)
+        if helper is not None:
+            returns_copy = any(isinstance(r.value, cst.Call) and self.copy_wrapper_name(r.value.func, helper.scope)
+                               for r in helper.returns)
+        elif self.project is not None:
+            qual = self.resolver.qualname(value.func, scope)
+            returns_copy = bool(qual) and self.project.returns_copy(qual)
+        else:
+            returns_copy = False
+        return value if returns_copy else None
+
+    def _latest_value(self, name: str, scope: Scope, before: int) -> Optional[cst.BaseExpression]:
+        """The value of the last assignment to ``name`` before ``before`` (straight-line code)."""
+        bindings = [b for b in self.resolver.lookup(scope, name) or ()
+                    if b.kind is BindingKind.ASSIGN and b.value is not None and b.order < before]
+        return max(bindings, key=lambda b: b.order).value if bindings else None
 
     def spawner_of(self, func: cst.BaseExpression, scope: Scope,
                    owner: Optional[FunctionInfo]) -> Optional[Spawner]:
@@ -203,8 +377,11 @@ class WorkerAnalysis:
         if isinstance(expr, cst.Call):
             return {self.resolver.qualname(expr.func, scope)}
         if isinstance(expr, cst.Name):
-            values = [b.value for b in self.resolver.lookup(scope, expr.value) or []
-                      if b.kind is BindingKind.ASSIGN and b.value is not None]
+            bindings = self.resolver.lookup(scope, expr.value) or []
+            values = [b.value for b in bindings if b.kind is BindingKind.ASSIGN and b.value is not None]
+            if not values and self.project is not None and any(b.kind is BindingKind.IMPORT for b in bindings):
+                qual = self.resolver.qualname(expr, scope)  # ``from .extensions import executor``
+                return {self.project.object_constructor(qual) if qual else None}
             return {c for v in values for c in self.receiver_constructors(v, scope, owner, depth + 1)} or {None}
         if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and owner is not None \
                 and owner.cls is not None and owner.params and expr.value.value == owner.params[0]:
@@ -253,7 +430,7 @@ class WorkerAnalysis:
         return None
 
     def resolve_target(self, expr: cst.BaseExpression, scope: Scope,
-                       owner: Optional[FunctionInfo], depth: int = 0) -> Optional[Target]:
+                       owner: Optional[FunctionInfo], depth: int = 0, before: Optional[int] = None) -> Optional[Target]:
         if depth > 4:
             return None
         if isinstance(expr, cst.Lambda):
@@ -298,38 +475,136 @@ class WorkerAnalysis:
         """
         return self._walk(fn, 0)[0]
 
-    def _walk(self, fn: FunctionInfo, depth: int) -> tuple[list["Reached"], int]:
-        """(loads, lowest cut): the lowest position in the walk's stack that a cycle cut
-        reached (-1: the depth bound cut it). A result is memoized only when no cut reached
-        above ``fn`` itself: otherwise it depends on where the walk started, and caching it
-        would make findings depend on the order of the code in the file."""
+    def external_calls(self, fn: FunctionInfo) -> list[ExternalCall]:
+        """The calls into other modules ``fn`` makes, directly or through same-module calls."""
+        return self._walk(fn, 0)[1]
+
+    def _walk(self, fn: FunctionInfo, depth: int) -> tuple[list["Reached"], list[ExternalCall], int]:
+        """(loads, external calls, lowest cut): the lowest position in the walk's stack that a
+        cycle cut reached (-1: the depth bound cut it). A result is memoized only when no cut
+        reached above ``fn`` itself: otherwise it depends on where the walk started, and
+        caching it would make findings depend on the order of the code in the file."""
         key = id(fn)
         cached = self._reach.get(key)
         if cached is not None:
-            return cached, len(self._in_progress)
+            return cached, self._external[key], len(self._in_progress)
         if key in self._in_progress:
-            return [], self._in_progress.index(key)
+            return [], [], self._in_progress.index(key)
         if depth > MAX_CALL_DEPTH:
-            return [], -1
+            return [], [], -1
         position = len(self._in_progress)
         self._in_progress.append(key)
         lowest = position + 1
-        out = [Reached(ref, (fn,), ref.covered, ref.order) for ref in fn.refs]
+        pushed = self.pushed_by_decorators(fn)  # ``@with_app_context def job():``
+        out = [Reached(ref, (fn,), ref.covered | pushed, ref.order) for ref in fn.refs]
+        external: list[ExternalCall] = []
         for call in fn.calls:
             callee = self.resolver.function_of(call.node.func, call.scope, fn)
-            if callee is None or callee is fn or self.is_copied(callee):
+            if callee is None:
+                qual = self.resolver.qualname(call.node.func, call.scope)
+                if qual is not None:
+                    external.append(ExternalCall(qual, call.covered | pushed, (fn,), call.order))
                 continue
-            loads, low = self._walk(callee, depth + 1)
+            if callee is fn or self.is_copied(callee):
+                continue
+            loads, calls, low = self._walk(callee, depth + 1)
             lowest = min(lowest, low)
-            out += [Reached(r.ref, (fn, *r.path), r.covered | call.covered, call.order) for r in loads]
+            out += [Reached(r.ref, (fn, *r.path), r.covered | call.covered | pushed, call.order) for r in loads]
+            external += [ExternalCall(x.qualname, x.covered | call.covered | pushed, (fn, *x.path), call.order)
+                         for x in calls]
         for child in self._inline_lambdas(fn):
-            loads, low = self._walk(child, depth + 1)
+            loads, calls, low = self._walk(child, depth + 1)
             lowest = min(lowest, low)
-            out += [Reached(r.ref, (fn, *r.path), r.covered, r.order) for r in loads]
+            out += [Reached(r.ref, (fn, *r.path), r.covered | pushed, r.order) for r in loads]
+            external += [ExternalCall(x.qualname, x.covered | pushed, (fn, *x.path), x.order) for x in calls]
         self._in_progress.pop()
         if lowest >= position:
             self._reach[key] = out
-        return out, lowest
+            self._external[key] = external
+        return out, external, lowest
+
+    # --- contexts pushed by decorators, values known from every caller -----------------------
+
+    def pushed_by_decorators(self, fn: FunctionInfo) -> frozenset[Need]:
+        """The contexts ``fn``'s decorators push around its body (a same-module decorator
+        whose wrapper calls the function inside ``with app.app_context():``)."""
+        pushed: frozenset[Need] = frozenset()
+        for decorator in fn.decorators:
+            func = decorator.func if isinstance(decorator, cst.Call) else decorator
+            maker = self.resolver.function_of(func, fn.parent)
+            if maker is not None and maker is not fn:
+                pushed |= self.pushing_decorator(maker)
+            elif maker is None and self.project is not None:
+                qual = self.resolver.qualname(func, fn.parent)
+                pushed |= self.project.pushes(qual) if qual else frozenset()
+        return pushed
+
+    def pushing_decorator(self, maker: FunctionInfo) -> frozenset[Need]:
+        """What a decorator (or decorator factory) pushes around calling what it decorates:
+        a function nested in it calls one of the parameters in scope under a pushed context."""
+        key = id(maker)
+        if key not in self._pushers:
+            self._pushers[key] = frozenset()  # a recursive decorator pushes nothing more
+            parents = self.facts.parents
+            pushed: set[Need] = set()
+            for inner in self.facts.functions:
+                if inner is maker or not parents.inside(inner.node, maker.node):
+                    continue
+                for call in inner.calls:
+                    func = call.node.func
+                    if isinstance(func, cst.Name):
+                        for binding in self.resolver.lookup(call.scope, func.value) or ():
+                            if binding.kind is BindingKind.PARAM and parents.inside(binding.node, maker.node):
+                                pushed |= call.covered
+            self._pushers[key] = frozenset(pushed)
+        return self._pushers[key]
+
+    def truthy_params(self) -> set[tuple[int, str]]:
+        """(function, parameter) pairs that every call and every spawn of the function passes a
+        value known to be true: an app object (``Flask(...)``, ``current_app._get_current_object()``).
+        ``if app_obj: ... else: ...`` then never takes its else branch."""
+        passed: dict[tuple[int, str], list[Optional[cst.BaseExpression]]] = {}
+        for call, owner in self.all_calls():
+            callee = self.resolver.function_of(call.node.func, call.scope, owner)
+            if callee is not None and isinstance(callee.node, cst.FunctionDef):
+                self._record_arguments(callee, list(call.node.args), passed)
+        for site in self.spawn_sites():
+            for target in site.targets:
+                if isinstance(target.function.node, cst.FunctionDef) and site.thread_class is None:
+                    args = [cst.Arg(v) for v in target.bound_args]
+                    args += [cst.Arg(v) for v in literal_elements(call_argument(site.node, site.spawner.args))]
+                    if site.spawner.extra_from is not None:
+                        args += [a for a in site.node.args[site.spawner.extra_from:] if a.keyword is None]
+                    self._record_arguments(target.function, args, passed)
+        scopes = {id(fn): fn for fn in self.facts.functions}
+        return {key for key, values in passed.items()
+                if values and all(v is not None and self._known_true(v, scopes[key[0]].parent) for v in values)}
+
+    def _record_arguments(self, fn: FunctionInfo, args: list[cst.Arg], passed) -> None:
+        if any(a.star for a in args):
+            return  # *args: which parameter gets what is unknown
+        node = fn.node
+        assert isinstance(node, cst.FunctionDef)
+        params = [p for p in (*node.params.posonly_params, *node.params.params)]
+        positional = [a.value for a in args if a.keyword is None]
+        keywords = {a.keyword.value: a.value for a in args if a.keyword is not None}
+        offset = 1 if fn.cls is not None else 0  # ``self``
+        for index, param in enumerate(params[offset:]):
+            name = param.name.value
+            value = positional[index] if index < len(positional) else keywords.get(name, param.default)
+            passed.setdefault((id(fn), name), []).append(value)
+
+    def _known_true(self, expr: cst.BaseExpression, scope: Scope, depth: int = 0) -> bool:
+        if isinstance(expr, cst.Call):
+            func = expr.func
+            if isinstance(func, cst.Attribute) and func.attr.value == "_get_current_object":
+                return self.resolver.qualname(func.value, scope) == CURRENT_APP
+            return self.resolver.qualname(func, scope) == FLASK_APP
+        if isinstance(expr, cst.Name) and depth < 3:
+            bindings = self.resolver.lookup(scope, expr.value) or []
+            return len(bindings) == 1 and bindings[0].kind is BindingKind.ASSIGN and bindings[0].value is not None \
+                and self._known_true(bindings[0].value, scope, depth + 1)
+        return False
 
     def context_use(self, ref: Ref) -> Optional[ContextUse]:
         key = id(ref)
@@ -338,7 +613,8 @@ class WorkerAnalysis:
         return self._uses[key]
 
     def needs(self, fn: FunctionInfo) -> dict[Need, Chain]:
-        """The first use of each context ``fn`` needs when it runs with none."""
+        """The first use of each context ``fn`` needs when it runs with none: in this module,
+        or (project mode) in a project function it calls."""
         key = id(fn)
         if key not in self._needs:
             found: dict[Need, tuple[int, Chain]] = {}
@@ -348,8 +624,22 @@ class WorkerAnalysis:
                     continue
                 if use.need not in found or r.order < found[use.need][0]:
                     found[use.need] = (r.order, Chain(use, r.path, r.covered))
+            if self.project is not None:
+                for call in self.external_calls(fn):
+                    for need, external in self.project.function_needs(call.qualname).items():
+                        if satisfied(external.qualname, need, call.covered, self.server_name):
+                            continue
+                        if need not in found or call.order < found[need][0]:
+                            found[need] = (call.order, Chain(None, call.path, call.covered, external))
             self._needs[key] = {need: chain for need, (_, chain) in found.items()}
         return self._needs[key]
+
+    def external_needs(self, target: ExternalTarget) -> dict[Need, Chain]:
+        """What a worker in another project module needs, as chains through that module."""
+        if self.project is None or target.function is None or target.copied:
+            return {}
+        return {need: Chain(None, (), frozenset(), use)
+                for need, use in self.project.function_needs(target.function.qualname).items()}
 
     def first_need(self, site: SpawnSite, need: Need) -> Optional[Chain]:
         """The first use of ``need`` that a worker of ``site`` makes with no such context."""
@@ -358,6 +648,10 @@ class WorkerAnalysis:
                 chain = self.needs(target.function).get(need)
                 if chain is not None:
                     return chain
+        for external in site.external_targets:
+            chain = self.external_needs(external).get(need)
+            if chain is not None:
+                return chain
         return None
 
     def satisfied(self, use: ContextUse, covered: frozenset[Need]) -> bool:

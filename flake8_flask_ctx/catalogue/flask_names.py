@@ -66,6 +66,11 @@ GUARDS = {
     "flask.has_app_context": frozenset({Need.APP}),
 }
 
+# What Flask raises without a context: code in ``try: ... except RuntimeError:`` has its fallback.
+CONTEXT_ERRORS = frozenset({"RuntimeError"})
+# What an old name raises on a Flask that removed it: ``try: from flask import _app_ctx_stack``.
+IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError", "AttributeError", "Exception"})
+
 # Methods of an app that push a context when entered: ``with app.app_context():``.
 CONTEXT_PUSHERS = {
     "app_context": frozenset({Need.APP}),

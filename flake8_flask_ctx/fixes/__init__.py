@@ -47,7 +47,8 @@ class FixResult:
 
 def fix_source(source: str, options: Optional[Options] = None,
                keep: Callable[[Finding, str], bool] = lambda finding, text: True,
-               fixes: Optional[frozenset[FixKind]] = None, unsafe: bool = False) -> FixResult:
+               fixes: Optional[frozenset[FixKind]] = None, unsafe: bool = False,
+               path: Optional[str] = None) -> FixResult:
     """Fix what can be fixed safely in ``source``.
 
     ``keep(finding, text)`` False leaves a finding alone (``--select``, ``# noqa``);
@@ -65,7 +66,10 @@ def fix_source(source: str, options: Optional[Options] = None,
     from .engine import ALL_FIXES, fix_module_source
 
     options = options or Options()
-    if not may_have_findings(source, options):
+    from ..engine import project_of
+
+    project = project_of(path, options)
+    if not may_have_findings(source, options, project.spawner_names() if project is not None else frozenset()):
         return FixResult(source)
     parse_guard(source)
-    return run_deep(lambda: fix_module_source(source, options, keep, fixes or ALL_FIXES, unsafe))
+    return run_deep(lambda: fix_module_source(source, options, keep, fixes or ALL_FIXES, unsafe, path))

@@ -134,8 +134,13 @@ def _line_map(old: str, new: str, old_origin: list[int]) -> list[int]:
 
 
 def fix_module_source(source: str, options: Options, keep: Callable[[Finding, str], bool],
-                      allowed: frozenset[FixKind] = ALL_FIXES, unsafe: bool = False):
+                      allowed: frozenset[FixKind] = ALL_FIXES, unsafe: bool = False, path: Optional[str] = None):
+    from ..engine import project_of
     from . import AppliedFix, FixResult
+
+    project = project_of(path, options)
+    module_name = project.module_of(path) if project is not None and path else None
+    package = bool(path) and path.endswith("__init__.py")  # type: ignore[union-attr]
 
     current = source
     origin = list(range(1, source.count("\n") + 2))
@@ -146,7 +151,7 @@ def fix_module_source(source: str, options: Options, keep: Callable[[Finding, st
     first_findings: Optional[list[Finding]] = None
     for _ in range(MAX_ROUNDS):
         module = cst.parse_module(current)
-        analysis = ModuleAnalysis(module, options, current)
+        analysis = ModuleAnalysis(module, options, current, module_name, package, project)
         findings = [f for f in run_rules(analysis) if keep(f, current)]
         if first_findings is None:
             first_findings = findings
@@ -173,7 +178,7 @@ def fix_module_source(source: str, options: Options, keep: Callable[[Finding, st
     if analysed[0] is current:  # nothing changed since: no second analysis of a clean file
         remaining = analysed[1]
     else:
-        remaining = [f for f in check_source(current, options, parsed=True) if keep(f, current)]
+        remaining = [f for f in check_source(current, options, parsed=True, path=path) if keep(f, current)]
     fixed = {(a.code, a.line, a.col) for a in applied}
     left = [cause for cause in unsafe_fixable if cause not in fixed]
     return FixResult(current, applied, remaining, left)

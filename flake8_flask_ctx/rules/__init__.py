@@ -17,6 +17,7 @@ from . import (
     fcx202_fresh_g,
     fcx203_late_body_read,
     fcx300_internals,
+    fcx301_private_internals,
     fcx400_streams,
     fcx500_thread_locals,
 )
@@ -31,6 +32,7 @@ RULES: tuple[Rule, ...] = (
     fcx202_fresh_g.RULE,
     fcx203_late_body_read.RULE,
     fcx300_internals.RULE,
+    fcx301_private_internals.RULE,
     fcx400_streams.RULE,
     fcx500_thread_locals.RULE,
 )

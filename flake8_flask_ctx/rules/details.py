@@ -8,20 +8,30 @@ from typing import Optional
 import libcst as cst
 
 from ..analysis import ModuleAnalysis
-from ..analysis.model import FunctionInfo, Ref, Scope
+from ..analysis.model import FunctionInfo, Scope
 from ..analysis.workers import Chain, Reached, SpawnSite, Target
 from ..findings import Detail, Step
 
 
-def chain_steps(analysis: ModuleAnalysis, path: tuple[FunctionInfo, ...], ref: Ref, what: str) -> tuple[Step, ...]:
-    """The worker, each function it calls on the way, and the use itself."""
+def path_steps(analysis: ModuleAnalysis, path: tuple[FunctionInfo, ...]) -> list[Step]:
+    """The worker and each function it calls on the way."""
     steps = []
     for index, fn in enumerate(path):
         line, col = analysis.position(fn.node)
         role = "runs in the worker" if index == 0 else f"is called by {path[index - 1].display}()"
         steps.append(Step(line, col, f"{fn.display}() {role}"))
-    line, col = analysis.position(ref.node)
-    steps.append(Step(line, col, what))
+    return steps
+
+
+def chain_steps(analysis: ModuleAnalysis, chain: Chain, what: str) -> tuple[Step, ...]:
+    """The worker, each function on the way (in other files too), and the use itself."""
+    steps = path_steps(analysis, chain.path)
+    if chain.external is not None:
+        use = chain.external
+        steps.append(Step(use.line, use.col, f"{use.describe()} {what}", use.path))
+    else:
+        line, col = analysis.position(chain.use.ref.node)
+        steps.append(Step(line, col, what))
     return tuple(steps)
 
 
@@ -37,7 +47,7 @@ class WorkerNeed(Detail):
         return self.spawn
 
     def steps(self, analysis: ModuleAnalysis) -> tuple[Step, ...]:
-        return chain_steps(analysis, self.chain.path, self.chain.use.ref, f"uses {self.chain.use.written}")
+        return chain_steps(analysis, self.chain, f"uses {self.chain.written}")
 
 
 @dataclass(frozen=True)
@@ -88,7 +98,8 @@ class WorkerUse(Detail):
     def steps(self, analysis: ModuleAnalysis) -> tuple[Step, ...]:
         line, col = analysis.position(self.spawn.node)
         spawned = Step(line, col, f"the worker is started here ({self.spawn.spawner.name})")
-        return (spawned, *chain_steps(analysis, self.reached.path, self.reached.ref, "the use"))
+        line, col = analysis.position(self.reached.ref.node)
+        return (spawned, *path_steps(analysis, self.reached.path), Step(line, col, "the use"))
 
 
 @dataclass(frozen=True)
@@ -106,4 +117,4 @@ class StreamedGenerator(Detail):
     chain: Chain
 
     def steps(self, analysis: ModuleAnalysis) -> tuple[Step, ...]:
-        return chain_steps(analysis, self.chain.path, self.chain.use.ref, f"uses {self.chain.use.written}")
+        return chain_steps(analysis, self.chain, f"uses {self.chain.written}")

@@ -20,13 +20,13 @@ def check(analysis: ModuleAnalysis) -> Iterator[Finding]:
         chain = analysis.workers.first_need(site, Need.REQUEST)
         if chain is not None:
             yield RULE.finding(analysis, site.node, WorkerNeed(site, chain), worker=site.worker_chain(chain),
-                               what=chain.use.written, line=analysis.line(chain.use.ref.node))
+                               what=chain.written, at=chain.at(analysis))
 
 
 RULE = Rule(
     "FCX100",
     "worker reads a request-bound proxy with no request context",
-    "{worker} reads {what} (line {line}) with no request context: "
+    "{worker} reads {what} ({at}) with no request context: "
     f"{RUNTIME_ERROR[Need.REQUEST]} Read the value in the view and pass it as an argument, "
     "or decorate a closure made in the view with @copy_current_request_context "
     "(one worker per copy)",

@@ -23,7 +23,7 @@ URL_FIX = ("Build the URL in the view and pass it, or run this one worker in a r
 
 
 def _failure(chain: Chain) -> dict[str, str]:
-    urls = chain.use.qualname in NEEDS_REQUEST_FOR_URLS
+    urls = chain.qualname in NEEDS_REQUEST_FOR_URLS
     if urls and Need.APP in chain.covered:
         return {"where": "under an app context but no request", "error": URL_ADAPTER_ERROR, "fix": URL_FIX}
     return {"where": "with no app context", "error": RUNTIME_ERROR[Need.APP], "fix": URL_FIX if urls else APP_FIX}
@@ -34,14 +34,14 @@ def check(analysis: ModuleAnalysis) -> Iterator[Finding]:
         chain = analysis.workers.first_need(site, Need.APP)
         if chain is not None:
             yield RULE.finding(analysis, site.node, WorkerNeed(site, chain), worker=site.worker_chain(chain),
-                               what=chain.use.written, line=analysis.line(chain.use.ref.node),
+                               what=chain.written, at=chain.at(analysis),
                                **_failure(chain))
 
 
 RULE = Rule(
     "FCX101",
     "worker uses an app-bound proxy or extension object with no app context",
-    "{worker} uses {what} (line {line}) {where}: {error} {fix}",
+    "{worker} uses {what} ({at}) {where}: {error} {fix}",
     check,
     fixes=(FixKind.HOIST, FixKind.APP_CONTEXT, FixKind.COPY_PER_WORKER),
 )

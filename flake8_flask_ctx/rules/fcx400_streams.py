@@ -106,15 +106,16 @@ def check(analysis: ModuleAnalysis) -> Iterator[Finding]:
         needs = analysis.workers.needs(gen)
         if not needs:
             continue
-        chain = min(needs.values(), key=lambda c: c.use.ref.order)
-        yield RULE.finding(analysis, node, StreamedGenerator(gen, chain), gen=gen.name, what=chain.use.written,
-                           line=analysis.line(chain.use.ref.node))
+        local = [c for c in needs.values() if c.use is not None]
+        chain = min(local, key=lambda c: c.use.ref.order) if local else next(iter(needs.values()))
+        yield RULE.finding(analysis, node, StreamedGenerator(gen, chain), gen=gen.name, what=chain.written,
+                           at=chain.at(analysis))
 
 
 RULE = Rule(
     "FCX400",
     "a generator that uses a context is streamed without stream_with_context",
-    "generator {gen}() uses {what} (line {line}) but is streamed without "
+    "generator {gen}() uses {what} ({at}) but is streamed without "
     "stream_with_context: the response starts with 200 and the body is cut when the "
     f"generator runs after the request ended ({RUNTIME_ERROR[Need.REQUEST]}; a use before the first yield "
     "gives a 500). Wrap it: stream_with_context({gen}()) or @stream_with_context, or "

@@ -1,0 +1,63 @@
+"""Summaries on disk, keyed by what they are computed from.
+
+``.flask_ctx_cache/`` at the project's root holds one JSON file per module content: its name
+is a hash of the tool's version, the options that change the analysis and the module's
+bytes, so a changed file, option or tool simply has no entry yet, and an old entry is never
+read for new content. Writes go to a temporary file and are renamed into place, so several
+flake8 processes (``-j``) can share the folder without a lock: at worst two of them compute
+the same summary once each. The folder holds a ``.gitignore`` of ``*``, so it never lands in
+a commit; deleting it is always safe.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from typing import Optional
+
+from .. import __version__
+
+CACHE_DIR = ".flask_ctx_cache"
+
+
+class SummaryCache:
+    def __init__(self, root: str, options_key: str) -> None:
+        self.folder = os.path.join(root, CACHE_DIR, "summaries")
+        self.options_key = options_key
+        self.writes = 0  # summaries written by this process (the tests count re-indexing)
+
+    def key(self, data: bytes) -> str:
+        digest = hashlib.sha256()
+        for part in (__version__.encode(), self.options_key.encode(), data):
+            digest.update(len(part).to_bytes(8, "big"))
+            digest.update(part)
+        return digest.hexdigest()
+
+    def get(self, key: str) -> Optional[dict]:
+        try:
+            with open(os.path.join(self.folder, key[:2], key + ".json"), encoding="utf-8") as handle:
+                return json.load(handle)
+        except (OSError, ValueError):
+            return None
+
+    def put(self, key: str, summary: dict) -> None:
+        directory = os.path.join(self.folder, key[:2])
+        try:
+            os.makedirs(directory, exist_ok=True)
+            _ignore_folder(os.path.dirname(self.folder))
+            fd, temp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".json")
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(summary, handle, separators=(",", ":"))
+            os.replace(temp, os.path.join(directory, key + ".json"))
+            self.writes += 1
+        except OSError:
+            pass  # a read-only checkout: no cache, the summary is simply computed again
+
+
+def _ignore_folder(folder: str) -> None:
+    path = os.path.join(folder, ".gitignore")
+    if not os.path.exists(path):
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write("# made by flake8-flask-ctx: its cache, safe to delete\n*\n")

@@ -1,0 +1,285 @@
+"""The project index: other modules' summaries, followed across modules on demand.
+
+Nothing is analysed up front. A checked file asks about a qualified name it imports
+(``services.messaging.MessageService.send``); the index finds the module (the longest prefix
+that is one, following re-exports through ``__init__``), takes its summary from the cache or
+computes it, and composes what the function needs across modules: its own uses plus those of
+the project functions it calls, minus the contexts pushed around each call, with a bounded
+depth and no cycle blow-up. Only ``spawner_names`` reads every module, as text: the names of
+module-level functions and objects whose code holds a spawner's word, so that the prefilter
+lets through a file that uses a spawning decorator or an executor made elsewhere.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from typing import Optional
+
+from ..catalogue.contexts import Need
+from ..catalogue.flask_names import satisfied
+from ..catalogue.spawners import TABLE
+from ..options import Options
+from .cache import SummaryCache
+from .layout import iter_modules, module_name, source_roots
+from .summary import needs_of, summarize
+
+MAX_DEPTH = 12
+_TOP_LEVEL = re.compile(r"^(?:async\s+)?def\s+(\w+)|^class\s+(\w+)|^(\w+)\s*(?::[^=\n]*)?=(?!=)", re.M)
+
+
+@dataclass(frozen=True)
+class ExternalUse:
+    """A context use in another module: what, where, and how the function reaches it."""
+
+    need: Need
+    written: str
+    qualname: str
+    member: Optional[str]
+    path: str  # relative to the project root, with "/"
+    line: int
+    col: int
+    chain: tuple[tuple[str, str], ...]  # (function display, its file) from the first to the use's
+
+    def describe(self) -> str:
+        """``MessageService.send() (services/messaging.py) -> _format() (services/text.py)``."""
+        return " -> ".join(f"{name} ({path})" for name, path in self.chain)
+
+
+@dataclass(frozen=True)
+class ProjectFunction:
+    qualname: str
+    display: str  # ``MessageService.send``
+    path: str  # relative to the project root
+    summary: dict
+
+
+class ProjectIndex:
+    def __init__(self, root: str, options: Options, cache: bool = True) -> None:
+        self.root = root
+        self.roots = source_roots(root)
+        self.options = options
+        self.cache = SummaryCache(root, options_key(options)) if cache else None
+        self._modules: Optional[dict[str, str]] = None
+        self._summaries: dict[str, Optional[dict]] = {}
+        self._needs: dict[str, dict[Need, ExternalUse]] = {}
+        self._spawner_names: Optional[frozenset[str]] = None
+        self.computed = 0  # summaries this process computed (not read from the cache)
+
+    # --- modules ------------------------------------------------------------------------------
+
+    def modules(self) -> dict[str, str]:
+        if self._modules is None:
+            self._modules = dict(iter_modules(self.roots))
+        return self._modules
+
+    def module_of(self, path: str) -> Optional[str]:
+        return module_name(path, self.roots)
+
+    def relative(self, path: str) -> str:
+        return os.path.relpath(path, self.root).replace(os.sep, "/")
+
+    def in_project(self, qualname: str) -> bool:
+        """Is ``qualname`` inside one of the project's modules?"""
+        parts = qualname.split(".")
+        modules = self.modules()
+        return any(".".join(parts[:i]) in modules for i in range(1, len(parts) + 1))
+
+    def summary(self, module: str) -> Optional[dict]:
+        if module not in self._summaries:
+            self._summaries[module] = self._load(module)
+        return self._summaries[module]
+
+    def _load(self, module: str) -> Optional[dict]:
+        path = self.modules().get(module)
+        if path is None:
+            return None
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read()
+        except OSError:
+            return None
+        key = self.cache.key(data) if self.cache is not None else ""
+        cached = self.cache.get(key) if self.cache is not None else None
+        if cached is not None:
+            return cached
+        summary = self._summarize(module, path, data)
+        if summary is not None and self.cache is not None:
+            self.cache.put(key, summary)
+        return summary
+
+    def _summarize(self, module: str, path: str, data: bytes) -> Optional[dict]:
+        from ..analysis import analyze
+        from ..engine import parse_guard
+        from ..sources import SourceError, decode_source
+
+        try:
+            text = decode_source(data, path).text
+            parse_guard(text)
+            analysis = analyze(text, self.options, module=module, package=path.endswith("__init__.py"))
+            summary = summarize(analysis, module, self.in_project)
+        except (SourceError, SyntaxError, RecursionError, MemoryError, ValueError, Exception):  # noqa: BLE001
+            return {"module": module, "imports": {}, "objects": {}, "classes": {}, "functions": {}, "broken": True}
+        summary["path"] = self.relative(path)
+        self.computed += 1
+        return summary
+
+    # --- names -----------------------------------------------------------------------------
+
+    def find(self, qualname: str, depth: int = 0) -> Optional[tuple[str, str, dict, str]]:
+        """(kind, name in its module, summary, qualified name) for a function, class or
+        object, following re-exports: kind is ``function``, ``class`` or ``object``."""
+        if depth > 8:
+            return None
+        parts = qualname.split(".")
+        modules = self.modules()
+        for cut in range(len(parts) - 1, 0, -1):
+            module = ".".join(parts[:cut])
+            if module not in modules:
+                continue
+            summary = self.summary(module)
+            if summary is None:
+                return None
+            rest = ".".join(parts[cut:])
+            for kind in ("functions", "classes", "objects"):
+                if rest in summary.get(kind, {}):
+                    return kind[:-1], rest, summary, qualname
+            head, _, tail = rest.partition(".")
+            target = summary.get("imports", {}).get(head)
+            if target and target != qualname:
+                return self.find(target + ("." + tail if tail else ""), depth + 1)
+            return None
+        return None
+
+    def function(self, qualname: str) -> Optional[ProjectFunction]:
+        found = self.find(qualname)
+        if found is None or found[0] != "function":
+            return None
+        _, name, summary, qual = found
+        return ProjectFunction(qual, name, summary.get("path", ""), summary["functions"][name])
+
+    def class_bases(self, qualname: str, depth: int = 0) -> set[str]:
+        """The qualified bases of a project class, through project bases."""
+        found = self.find(qualname)
+        if found is None or found[0] != "class" or depth > 8:
+            return set()
+        bases = set(found[2]["classes"][found[1]]["bases"])
+        for base in list(bases):
+            bases |= self.class_bases(base, depth + 1)
+        return bases
+
+    def object_constructor(self, qualname: str) -> Optional[str]:
+        """The callee a project module-level object was made by (``ThreadPoolExecutor``)."""
+        found = self.find(qualname)
+        if found is None or found[0] != "object":
+            return None
+        return found[2]["objects"][found[1]]
+
+    # --- what a function needs, across modules -------------------------------------------------
+
+    def function_needs(self, qualname: str) -> dict[Need, ExternalUse]:
+        return self._function_needs(qualname, ())[0]
+
+    def _function_needs(self, qualname: str, stack: tuple[str, ...]) -> tuple[dict[Need, ExternalUse], bool]:
+        """(needs, complete): complete is False when a cycle or the depth cut the walk short
+        (then the result depends on where it started and is not memoized)."""
+        if qualname in self._needs:
+            return self._needs[qualname], True
+        if qualname in stack or len(stack) > MAX_DEPTH:
+            return {}, False
+        function = self.function(qualname)
+        if function is None:
+            self._needs[qualname] = {}
+            return {}, True
+        here = (f"{function.display}()", function.path)
+        pushed = self._pushed_by_decorators(function)
+        result: dict[Need, ExternalUse] = {}
+        for need, info in needs_of(function.summary).items():
+            if need in pushed:
+                continue
+            chain = tuple((step, function.path) for step in info["chain"])
+            result[need] = ExternalUse(need, info["what"], info["qualname"], info.get("member"), function.path,
+                                       info["line"], info["col"], chain or (here,))
+        complete = True
+        for call in function.summary.get("calls", ()):
+            covered = frozenset(Need(n) for n in call["covered"]) | pushed
+            found, whole = self._function_needs(call["target"], (*stack, qualname))
+            complete = complete and whole
+            for need, use in found.items():
+                if need in result or satisfied(use.qualname, need, covered):
+                    continue
+                prefix = tuple((step, function.path) for step in call["chain"]) or (here,)
+                result[need] = ExternalUse(use.need, use.written, use.qualname, use.member, use.path, use.line,
+                                           use.col, prefix + use.chain)
+        if complete:
+            self._needs[qualname] = result
+        return result, complete
+
+    def _pushed_by_decorators(self, function: ProjectFunction) -> frozenset[Need]:
+        pushed: set[Need] = set()
+        for decorator in function.summary.get("decorators", ()):
+            maker = self.function(decorator)
+            if maker is not None:
+                pushed |= {Need(n) for n in maker.summary.get("pushes", ())}
+        return frozenset(pushed)
+
+    def pushes(self, qualname: str) -> frozenset[Need]:
+        """What a project decorator pushes around the function it decorates."""
+        maker = self.function(qualname)
+        return frozenset(Need(n) for n in maker.summary.get("pushes", ())) if maker else frozenset()
+
+    def spawns(self, qualname: str) -> Optional[str]:
+        """The spawner a project decorator (or helper) runs its argument with, if any."""
+        maker = self.function(qualname)
+        return maker.summary.get("spawns") if maker else None
+
+    def returns_copy(self, qualname: str) -> bool:
+        maker = self.function(qualname)
+        return bool(maker and maker.summary.get("returns_copy"))
+
+    # --- the prefilter's extra words --------------------------------------------------------
+
+    def spawner_names(self) -> frozenset[str]:
+        """Names of module-level functions, classes and objects whose own code holds a spawn
+        word: the project's own spawners can only be among them (a text scan, no parse)."""
+        if self._spawner_names is None:
+            words = TABLE.words()
+            names: set[str] = set()
+            for path in self.modules().values():
+                try:
+                    with open(path, encoding="utf-8", errors="replace") as handle:
+                        text = handle.read()
+                except OSError:
+                    continue
+                if not any(w in text for w in words):
+                    continue
+                starts = list(_TOP_LEVEL.finditer(text))
+                for index, match in enumerate(starts):
+                    end = starts[index + 1].start() if index + 1 < len(starts) else len(text)
+                    if any(w in text[match.start():end] for w in words):
+                        names.add(next(g for g in match.groups() if g))
+            self._spawner_names = frozenset(names)
+        return self._spawner_names
+
+
+def options_key(options: Options) -> str:
+    """What in the options changes a summary (the extension names and spawners it knows)."""
+    return repr((options.extra_spawners, options.context_wrappers, options.app_bound_names))
+
+
+_INDEXES: dict[tuple[str, Options, bool], ProjectIndex] = {}
+
+
+def index_for(path: str, options: Options, cache: bool = True) -> Optional[ProjectIndex]:
+    """The project ``path`` belongs to (one index per root and options in this process), or
+    None for a file outside any project."""
+    from .layout import find_root
+
+    root = find_root(os.path.dirname(os.path.abspath(path)))
+    if root is None:
+        return None
+    key = (root, options, cache)
+    if key not in _INDEXES:
+        _INDEXES[key] = ProjectIndex(root, options, cache)
+    return _INDEXES[key]

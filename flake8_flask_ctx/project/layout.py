@@ -1,0 +1,68 @@
+"""Where a project is, and which module each of its files is."""
+
+from __future__ import annotations
+
+import os
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterator, Optional
+
+from ..sources import SKIP_DIRS
+
+ROOT_MARKERS = ("pyproject.toml", "setup.cfg", ".git")
+_IDENTIFIER = re.compile(r"[A-Za-z_]\w*\Z")
+
+
+@lru_cache(maxsize=256)
+def find_root(directory: str) -> Optional[str]:
+    """The nearest directory upward from ``directory`` that holds a project marker."""
+    path = Path(directory).resolve()
+    for candidate in (path, *path.parents):
+        if any((candidate / marker).exists() for marker in ROOT_MARKERS):
+            return str(candidate)
+    return None
+
+
+def source_roots(root: str) -> tuple[str, ...]:
+    """Where the project's importable modules start: ``src/`` (if it holds packages), then
+    the root itself."""
+    src = os.path.join(root, "src")
+    if os.path.isdir(src) and any(os.path.isfile(os.path.join(src, name, "__init__.py"))
+                                  for name in os.listdir(src)):
+        return (src, root)
+    return (root,)
+
+
+def module_name(path: str, roots: tuple[str, ...]) -> Optional[str]:
+    """``pkg.sub.mod`` for ``<root>/pkg/sub/mod.py`` (``pkg.sub`` for its ``__init__.py``)."""
+    absolute = os.path.abspath(path)
+    for root in roots:
+        relative = os.path.relpath(absolute, root)
+        if relative.startswith(".."):
+            continue
+        parts = relative[:-3].split(os.sep) if relative.endswith(".py") else None
+        if not parts:
+            continue
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        if parts and all(_IDENTIFIER.match(p) for p in parts):
+            return ".".join(parts)
+    return None
+
+
+def iter_modules(roots: tuple[str, ...]) -> Iterator[tuple[str, str]]:
+    """(module name, path) for every importable ``.py`` file under the roots; a module found
+    under two roots (``src/`` first) is the first one's."""
+    seen: set[str] = set()
+    for root in roots:
+        for directory, dirs, files in os.walk(root):
+            dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith(".")
+                             and _IDENTIFIER.match(d) and os.path.join(directory, d) not in roots)
+            for name in sorted(files):
+                if name.endswith(".py"):
+                    path = os.path.join(directory, name)
+                    module = module_name(path, (root,))
+                    if module is not None and module not in seen:
+                        seen.add(module)
+                        yield module, path
