@@ -45,7 +45,7 @@ def check_source(source: str, options: Optional[Options] = None, parsed: bool = 
     options = options or Options()
     project = project_of(path, options)
     extra = project.spawner_names() if project is not None else frozenset()
-    if not may_have_findings(source, options, extra):
+    if not may_have_findings(source, options, extra, in_project=project is not None):
         return []
     if not parsed:
         parse_guard(source)

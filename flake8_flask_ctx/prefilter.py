@@ -72,9 +72,12 @@ def _option_tests(options: Options) -> tuple[tuple[str, ...], bool, tuple[str, .
             re.compile(chains) if chains else None)
 
 
-def may_have_findings(source: str, options: Options, project_words: frozenset[str] = frozenset()) -> bool:
+def may_have_findings(source: str, options: Options, project_words: frozenset[str] = frozenset(),
+                      in_project: bool = False) -> bool:
     """``project_words``: names of the project's own possible spawners (a decorator that runs
-    its function in a thread, an executor made in another module), matched as whole words."""
+    its function in a thread, an executor made in another module), matched as whole words.
+    ``in_project``: the file's workers are followed into other modules, so a spawn is enough
+    (the Flask names may all be in the module the worker comes from)."""
     spawner_words, any_call_spawns, bound_words, app_bound = _option_tests(options)
     spawn_words, flask_only_words, stream_words, thread_local_words = _catalogue_words(TABLE.version)
     spawns = any_call_spawns or any(w in source for w in spawn_words) or any(w in source for w in spawner_words) \
@@ -82,6 +85,8 @@ def may_have_findings(source: str, options: Options, project_words: frozenset[st
     flask_work = spawns or any(w in source for w in flask_only_words) or (
         "yield" in source and any(w in source for w in stream_words))
     if flask_work and (FLASK_WORD in source or _mentions_app_bound(source, bound_words, app_bound)):
+        return True
+    if spawns and in_project:
         return True
     return spawns and any(w in source for w in thread_local_words)
 

@@ -27,6 +27,7 @@ from .deep import run_deep
 from .engine import check_source, parse_guard
 from .findings import Finding, Step
 from .fixes import AppliedFix, fix_source
+from .project.index import forget_module
 from .noqa import Suppressions
 from .options import Options
 from .sources import (
@@ -176,6 +177,7 @@ def _fix(source: SourceFile, settings: Settings) -> FileResult:
         if _parent_pid is not None and os.getppid() != _parent_pid:  # orphaned: nobody
             raise NotWritten("flask-ctx was stopped: not written")  # would report it
         outcome.written = write_source(source, new_text)
+        forget_module(source.path)  # files fixed after it see its new text
     except NotWritten as exc:
         # nothing was written: what is left is what the file holds (unless it changed)
         left = [] if isinstance(exc, ChangedOnDisk) else _check(source, settings, offers=False).findings

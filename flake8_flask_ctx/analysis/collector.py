@@ -66,6 +66,7 @@ class Collector:
         self._order = 0
         self._guards: list[Guard] = []  # with-blocks and if-tests around here
         self._block_guards: list[list[Guard]] = [[]]  # tests known after an early exit, per block
+        self._last_block_guards: list[Guard] = []  # those of the block just left (an if's pushes)
         self._guard_snapshot: tuple[Guard, ...] = NO_GUARDS
         self.parents: dict[int, Optional[cst.CSTNode]] = {}
         self._parent: Optional[cst.CSTNode] = None
@@ -419,6 +420,9 @@ class Collector:
         self._guards.pop()
         if leaves_block(node.body):  # ``if not has_request_context(): return``: false from here on
             self._block_guards[-1].append(Guard(GuardKind.TEST, node.test, self.scope, holds=False))
+        pushes = tuple(g for g in self._last_block_guards if g.kind is GuardKind.PUSH)
+        if pushes and not node.orelse:  # ``if not has_app_context(): ctx.push()``: one way or the other
+            self._block_guards[-1].append(Guard(GuardKind.ENSURED, node, self.scope, pushes=pushes))  # type: ignore[arg-type]
         self._guards_changed()
         return False
 
@@ -446,7 +450,7 @@ class Collector:
     def _indented_block(self, node: cst.IndentedBlock) -> bool:
         self._block_guards.append([])
         self.walk_all(node.body)
-        self._block_guards.pop()
+        self._last_block_guards = self._block_guards.pop()
         self._guards_changed()
         return False
 

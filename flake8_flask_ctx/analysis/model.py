@@ -69,6 +69,7 @@ class GuardKind(Enum):
     TEST = "test"  # code that runs only when ``<expr>`` is true (or false, see ``holds``)
     PUSH = "push"  # the rest of a block after ``ctx.push()`` / ``stack.enter_context(cm)``
     TRY = "try"  # the body of a ``try`` (``expr`` is the Try): its handlers decide
+    ENSURED = "ensured"  # after ``if not has_app_context(): ctx.push()`` (``expr`` is the If)
 
 
 @dataclass(frozen=True, eq=False)
@@ -81,6 +82,7 @@ class Guard:
     expr: cst.BaseExpression
     scope: Scope
     holds: bool = True  # TEST: the test is true here (False: it is known to be false)
+    pushes: tuple["Guard", ...] = ()  # ENSURED: the pushes in the if's body
 
 
 NO_GUARDS: tuple[Guard, ...] = ()

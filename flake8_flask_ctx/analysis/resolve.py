@@ -13,6 +13,7 @@ from typing import Callable, Optional
 import libcst as cst
 
 from ..catalogue.contexts import Need
+from ..catalogue.extensions import LAZY_QUERY_METHODS
 from ..catalogue.flask_names import (
     CONTEXT_ERRORS,
     CONTEXT_PUSHERS,
@@ -164,16 +165,29 @@ class Resolver:
                     needs |= self._pushed_by_call(guard.expr, guard.scope)  # type: ignore[arg-type]
                 elif guard.kind is GuardKind.TRY:
                     needs |= self._caught(guard.expr, guard.scope)  # type: ignore[arg-type]
+                elif guard.kind is GuardKind.ENSURED:
+                    needs |= self._ensured(guard)
                 else:
                     needs |= self._known_by_test(guard.expr, guard.scope, guard.holds)
             cached = self._covered[id(guards)] = (guards, frozenset(needs))
         return cached[1]
+
+    def _ensured(self, guard: Guard) -> frozenset[Need]:
+        """After ``if not has_app_context(): ctx = app.app_context(); ctx.push()``: the context
+        was there already (the test was false) or the body pushed it."""
+        pushed: set[Need] = set()
+        for push in guard.pushes:
+            pushed |= self._pushed_by_call(push.expr, push.scope)  # type: ignore[arg-type]
+        test = guard.expr.test  # type: ignore[attr-defined]
+        return self._known_by_test(test, guard.scope, False) & pushed
 
     def _pushed_by(self, expr: cst.BaseExpression, scope: Scope, depth: int = 0) -> frozenset[Need]:
         """``with app.app_context():``, ``with app.test_request_context():``, a user's wrapper,
         or a name bound to one of those: ``ctx = app.app_context(); with ctx:``."""
         if isinstance(expr, cst.Name) and depth < 3:
             bindings = self.lookup(scope, expr.value) or []
+            # ``ctx = None`` first is no other context: ``None.push()`` would fail before any use
+            bindings = [b for b in bindings if not _is_none(b.value)]
             values = [b.value for b in bindings if b.kind is BindingKind.ASSIGN and b.value is not None]
             if values and len(values) == len(bindings):
                 pushed = [self._pushed_by(v, scope, depth + 1) for v in values]
@@ -182,7 +196,7 @@ class Resolver:
         if not isinstance(expr, cst.Call):
             return _NOTHING
         written = dotted_name(expr.func) or ""
-        pushed = CONTEXT_PUSHERS.get(written.rsplit(".", 1)[-1])
+        pushed = CONTEXT_PUSHERS.get(_called_name(expr.func))  # ``create_app().app_context()`` too
         if pushed is not None:
             return pushed
         qual = self.qualname(expr.func, scope)
@@ -291,7 +305,35 @@ class Resolver:
                 written = ".".join((ref.name, *ref.attrs[:i]))
                 if self.options.is_app_bound(written):
                     return ContextUse(Need.APP, written, written, ref)
-        return None
+        return self._lazy_query_use(ref)
+
+    def _lazy_query_use(self, ref: Ref) -> Optional[ContextUse]:
+        """A closure variable holding a lazy query the enclosing function built: ``users =
+        User.query.filter_by(...)`` in the view, ``for u in users:`` in its worker or streamed
+        generator, where the query runs (and needs the app context)."""
+        defining = self.defining_scope(ref.scope, ref.name)
+        if defining is None or defining is ref.scope or defining.kind is not ScopeKind.FUNCTION:
+            return None
+        bindings = defining.bindings.get(ref.name, [])
+        if len(bindings) != 1 or bindings[0].kind is not BindingKind.ASSIGN or bindings[0].value is None:
+            return None
+        root = self.lazy_query_root(bindings[0].value, defining)
+        if root is None:
+            return None
+        return ContextUse(Need.APP, f"{ref.name} (a lazy query on {root})", root, ref)
+
+    def lazy_query_root(self, expr: cst.BaseExpression, scope: Scope) -> Optional[str]:
+        """``User.query`` for ``User.query.filter_by(a=1).order_by(x)``: the app-bound object a
+        still-lazy query is built on (None: not a query, or one already run by ``.all()``)."""
+        while isinstance(expr, cst.Call):
+            func = expr.func
+            if not isinstance(func, cst.Attribute) or func.attr.value not in LAZY_QUERY_METHODS:
+                return None
+            expr = func.value  # ``db.session.query(User)`` is built on ``db.session``
+        written = dotted_name(expr)
+        if written is None or not self._binding_scope_is_module(scope, written.split(".")[0]):
+            return None
+        return written if self.options.is_app_bound(written) else None
 
     def is_proxy_object(self, expr: cst.BaseExpression, scope: Scope) -> Optional[str]:
         """The proxy's name when ``expr`` is exactly a proxy object (``request``, ``current_app``)."""
@@ -309,7 +351,7 @@ class Resolver:
             bindings = self.lookup(scope, expr.value)
             if bindings and len(bindings) == 1 and bindings[0].kind is BindingKind.DEF:
                 return bindings[0].function
-            return None
+            return self._redefined(bindings, scope, expr.value)
         if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name):
             owner = method_of
             if owner is not None and owner.cls is not None and owner.params \
@@ -319,6 +361,20 @@ class Resolver:
             if cls is not None:
                 return self.method(cls, expr.attr.value)
         return None
+
+    def _redefined(self, bindings: Optional[list[Binding]], scope: Scope, name: str) -> Optional[FunctionInfo]:
+        """A function defined twice at module level, named inside a function: that code runs
+        after the import finished, so the last definition is the one it gets. Only for
+        unconditional top-level ``def`` statements (an ``if``/``try`` could pick either)."""
+        if not bindings or any(b.kind is not BindingKind.DEF for b in bindings):
+            return None
+        defining = self.defining_scope(scope, name)
+        if defining is not self.facts.scope or scope is defining:
+            return None
+        top_level = {id(statement) for statement in getattr(self.facts.scope.node, "body", ())}
+        if any(id(b.node) not in top_level for b in bindings):
+            return None
+        return max(bindings, key=lambda b: b.order).function
 
     def class_of(self, expr: cst.BaseExpression, scope: Scope) -> Optional[ClassInfo]:
         if isinstance(expr, cst.Name):
@@ -368,3 +424,13 @@ class Resolver:
             s = s.parent
         return None
 
+
+def _is_none(value: Optional[cst.CSTNode]) -> bool:
+    return isinstance(value, cst.Name) and value.value == "None"
+
+
+def _called_name(func: cst.BaseExpression) -> str:
+    """The last name of what is called: ``app_context`` for ``make_app().app_context``."""
+    if isinstance(func, cst.Attribute):
+        return func.attr.value
+    return func.value if isinstance(func, cst.Name) else ""

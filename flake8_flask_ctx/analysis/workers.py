@@ -57,9 +57,9 @@ class Chain:
         return self.external.qualname if self.external is not None else self.use.qualname
 
     def at(self, analysis) -> str:
-        """Where the use is: ``line 9``, or ``services/messaging.py, line 125``."""
+        """Where the use is: ``line 9``, or ``services/messaging.py:125``."""
         if self.external is not None:
-            return f"{self.external.path}, line {self.external.line}"
+            return f"{self.external.path}:{self.external.line}"
         return f"line {analysis.line(self.use.ref.node)}"
 
 
@@ -196,7 +196,13 @@ class WorkerAnalysis:
                 site = self._spawn_site(call, owner)
                 if site is not None:
                     self._sites.append(site)
-            self._sites += self._decorator_sites()
+            decorated = self._decorator_sites()
+            # ``Thread(target=notify)`` where ``@run_async`` made ``notify`` a spawner itself:
+            # the thread runs the wrapper, which starts another; the decorator's site owns it
+            respawned = {id(site.targets[0].function) for site in decorated}
+            for site in self._sites:
+                site.targets = [t for t in site.targets if id(t.function) not in respawned]
+            self._sites += decorated
         return self._sites
 
     def _decorator_sites(self) -> list[SpawnSite]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Optional
 
 from .contexts import Need
+from .reexports import flask_name
 
 REQUEST = "flask.request"
 SESSION = "flask.session"
@@ -113,11 +114,12 @@ VALUE_HELPERS = frozenset({"flask.url_for", "flask.render_template", "flask.rend
 
 
 def canonical(qualname: str) -> str:
-    """Flask's internal module paths mapped onto the public name (``flask.globals.g`` -> ``flask.g``)."""
+    """Flask's internal module paths mapped onto the public name (``flask.globals.g`` -> ``flask.g``),
+    and so are the extensions' re-exports (``flask_mail.current_app`` -> ``flask.current_app``)."""
     for prefix in _FLASK_SUBMODULES:
         if qualname.startswith(prefix):
             return "flask." + qualname[len(prefix):]
-    return qualname
+    return flask_name(qualname) or qualname
 
 
 def need_of(qualname: str) -> Optional[Need]:

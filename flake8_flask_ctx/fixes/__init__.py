@@ -69,7 +69,8 @@ def fix_source(source: str, options: Optional[Options] = None,
     from ..engine import project_of
 
     project = project_of(path, options)
-    if not may_have_findings(source, options, project.spawner_names() if project is not None else frozenset()):
+    words = project.spawner_names() if project is not None else frozenset()
+    if not may_have_findings(source, options, words, in_project=project is not None):
         return FixResult(source)
     parse_guard(source)
     return run_deep(lambda: fix_module_source(source, options, keep, fixes or ALL_FIXES, unsafe, path))

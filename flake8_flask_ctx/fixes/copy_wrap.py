@@ -99,6 +99,8 @@ def plan_copy(ctx: FixContext, site: SpawnSite, allow_unsafe: bool = False) -> O
     if site.spawner.fan_out or not ctx.spawner_has_context(site):
         return None
     shared = [f.detail.target for f in ctx.site_findings(site) if isinstance(f.detail, SharedCopy)]
+    if any(not isinstance(t, Target) for t in shared):
+        return None  # the one copy is made by a helper in another module: not ours to rewrite
     if shared:
         return _copy_per_task(ctx, site, shared, allow_unsafe)
     needing = [t for t in site.targets if not t.copied and ctx.analysis.workers.needs(t.function)]

@@ -1,9 +1,9 @@
 """Summaries on disk, keyed by what they are computed from.
 
 ``.flask_ctx_cache/`` at the project's root holds one JSON file per module content: its name
-is a hash of the tool's version, the options that change the analysis and the module's
-bytes, so a changed file, option or tool simply has no entry yet, and an old entry is never
-read for new content. Writes go to a temporary file and are renamed into place, so several
+is a hash of the tool's own code, the options that change the analysis and the module's
+bytes, so a changed file, option or tool (even an unreleased edit of it) simply has no entry
+yet, and an old entry is never read for new content. Writes go to a temporary file and are renamed into place, so several
 flake8 processes (``-j``) can share the folder without a lock: at worst two of them compute
 the same summary once each. The folder holds a ``.gitignore`` of ``*``, so it never lands in
 a commit; deleting it is always safe.
@@ -15,11 +15,25 @@ import hashlib
 import json
 import os
 import tempfile
+from functools import lru_cache
 from typing import Optional
 
 from .. import __version__
 
 CACHE_DIR = ".flask_ctx_cache"
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@lru_cache(maxsize=1)
+def tool_fingerprint() -> bytes:
+    """A hash of the version and of every source file of the package (~1 ms, once a process)."""
+    digest = hashlib.sha256(__version__.encode())
+    for directory, dirs, files in sorted(os.walk(_PACKAGE)):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(f for f in files if f.endswith(".py")):
+            with open(os.path.join(directory, name), "rb") as handle:
+                digest.update(name.encode() + b"\0" + handle.read())
+    return digest.digest()
 
 
 class SummaryCache:
@@ -30,7 +44,7 @@ class SummaryCache:
 
     def key(self, data: bytes) -> str:
         digest = hashlib.sha256()
-        for part in (__version__.encode(), self.options_key.encode(), data):
+        for part in (tool_fingerprint(), self.options_key.encode(), data):
             digest.update(len(part).to_bytes(8, "big"))
             digest.update(part)
         return digest.hexdigest()

@@ -43,8 +43,14 @@ class ExternalUse:
     chain: tuple[tuple[str, str], ...]  # (function display, its file) from the first to the use's
 
     def describe(self) -> str:
-        """``MessageService.send() (services/messaging.py) -> _format() (services/text.py)``."""
-        return " -> ".join(f"{name} ({path})" for name, path in self.chain)
+        """``MessageService.send() -> _format()``, naming a file only where the chain leaves
+        it for another (the use's own file is in the message's location):
+        ``send() (services/messaging.py) -> render() -> _format()``."""
+        parts = []
+        for index, (name, path) in enumerate(self.chain):
+            following = self.chain[index + 1][1] if index + 1 < len(self.chain) else self.path
+            parts.append(name if following == path else f"{name} ({path})")
+        return " -> ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -125,6 +131,12 @@ class ProjectIndex:
         self.computed += 1
         return summary
 
+    def forget(self, path: str) -> None:
+        module = self.module_of(path)
+        self._summaries.pop(module, None)
+        self._needs.clear()  # what a function needs may come through that module
+        self._spawner_names = None
+
     # --- names -----------------------------------------------------------------------------
 
     def find(self, qualname: str, depth: int = 0) -> Optional[tuple[str, str, dict, str]]:
@@ -142,9 +154,9 @@ class ProjectIndex:
             if summary is None:
                 return None
             rest = ".".join(parts[cut:])
-            for kind in ("functions", "classes", "objects"):
-                if rest in summary.get(kind, {}):
-                    return kind[:-1], rest, summary, qualname
+            for kind, section in (("function", "functions"), ("class", "classes"), ("object", "objects")):
+                if rest in summary.get(section, {}):
+                    return kind, rest, summary, qualname
             head, _, tail = rest.partition(".")
             target = summary.get("imports", {}).get(head)
             if target and target != qualname:
@@ -261,6 +273,14 @@ class ProjectIndex:
                         names.add(next(g for g in match.groups() if g))
             self._spawner_names = frozenset(names)
         return self._spawner_names
+
+
+def forget_module(path: str) -> None:
+    """The file at ``path`` was rewritten: what this process knows of it (and of what
+    depends on it) is computed again when next needed."""
+    for (root, _, _), index in _INDEXES.items():
+        if os.path.abspath(path).startswith(root + os.sep):
+            index.forget(path)
 
 
 def options_key(options: Options) -> str:

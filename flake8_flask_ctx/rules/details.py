@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Union
 
 import libcst as cst
 
 from ..analysis import ModuleAnalysis
 from ..analysis.model import FunctionInfo, Scope
-from ..analysis.workers import Chain, Reached, SpawnSite, Target
+from ..analysis.workers import Chain, ExternalTarget, Reached, SpawnSite, Target
 from ..findings import Detail, Step
 
 
@@ -76,7 +76,7 @@ class SharedCopy(Detail):
     """FCX201: the copied ``target`` of ``spawn`` is entered by several workers."""
 
     spawn: SpawnSite
-    target: Target
+    target: Union[Target, ExternalTarget]  # external: a copy a helper elsewhere made
 
     @property
     def site(self) -> SpawnSite:

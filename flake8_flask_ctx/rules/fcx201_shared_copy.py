@@ -10,16 +10,16 @@ outside it, or the same copy as the target of several spawns. A copy made per ta
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Iterator, Optional
+from typing import Iterator, Optional, Union
 
 from ..analysis import ModuleAnalysis
-from ..analysis.workers import SpawnSite, Target
+from ..analysis.workers import ExternalTarget, SpawnSite, Target
 from ..findings import Finding
 from .base import FixKind, Rule
 from .details import SharedCopy
 
 
-def copied_per_task(analysis: ModuleAnalysis, site: SpawnSite, target: Target) -> bool:
+def copied_per_task(analysis: ModuleAnalysis, site: SpawnSite, target: Union[Target, ExternalTarget]) -> bool:
     """Is a new copy made for each task of a looped (non-map) spawn?"""
     parents = analysis.facts.parents
     if target.copy_node is not None and parents.inside(target.copy_node, site.node):
@@ -27,11 +27,14 @@ def copied_per_task(analysis: ModuleAnalysis, site: SpawnSite, target: Target) -
     copy_call = analysis.workers.call_site(target.copy_node) if target.copy_node is not None else None
     if copy_call is not None:  # ``w = copy_current_request_context(f)`` in the loop
         return copy_call.in_loop
+    if isinstance(target, ExternalTarget):
+        return False  # copied once, by whoever made the wrapper
     fn = target.function
     return fn.in_loop and analysis.resolver.enclosing_function(fn.parent) is site.owner
 
 
-def _how(analysis: ModuleAnalysis, site: SpawnSite, target: Target, shared: int) -> Optional[str]:
+def _how(analysis: ModuleAnalysis, site: SpawnSite, target: Union[Target, ExternalTarget],
+         shared: int) -> Optional[str]:
     if site.spawner.fan_out:
         return f"{site.spawner.name.split('.')[-1]}() runs it for every item"
     if site.call.in_loop and not copied_per_task(analysis, site, target):
@@ -43,7 +46,9 @@ def _how(analysis: ModuleAnalysis, site: SpawnSite, target: Target, shared: int)
 
 def check(analysis: ModuleAnalysis) -> Iterator[Finding]:
     parents = analysis.facts.parents
-    copied = [(site, t) for site in analysis.spawn_sites for t in site.targets if t.copied]
+    # a copy another module's helper made (``send = with_request(f)``) is one copy too
+    copied = [(site, t) for site in analysis.spawn_sites for t in (*site.targets, *site.external_targets)
+              if t.copied]
     uses: dict[int, int] = defaultdict(int)
     for site, target in copied:
         if target.copy_node is not None and not parents.inside(target.copy_node, site.node):
@@ -52,8 +57,18 @@ def check(analysis: ModuleAnalysis) -> Iterator[Finding]:
         shared = uses[id(target.copy_node)] if target.copy_node is not None else 0
         how = _how(analysis, site, target, shared)
         if how is not None:
-            yield RULE.finding(analysis, site.node, SharedCopy(site, target),
-                               worker=f"worker {target.function.display}()", how=how, name=target.function.name)
+            yield RULE.finding(analysis, site.node, SharedCopy(site, target), worker=f"worker {_display(target)}",
+                               how=how, name=_name(target))
+
+
+def _display(target: Union[Target, ExternalTarget]) -> str:
+    return target.display if isinstance(target, ExternalTarget) else f"{target.function.display}()"
+
+
+def _name(target: Union[Target, ExternalTarget]) -> str:
+    if isinstance(target, Target):
+        return target.function.name
+    return target.function.display.rsplit(".", 1)[-1] if target.function is not None else "f"
 
 
 RULE = Rule(

@@ -64,6 +64,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -223,24 +224,38 @@ class FixOutcome:
 
 
 def fix_files(files: dict[str, str], unsafe: bool = False, check_stable: bool = True) -> FixOutcome:
+    """Fix each file of a program as ``flask-ctx fix`` does in a project: the files are on disk
+    in a folder of their own with a ``pyproject.toml``, so project mode follows the worker
+    into the program's other module; each file is fixed in turn and written before the next."""
     from flake8_flask_ctx.fixes import fix_source
+    from flake8_flask_ctx.options import Options
+    from flake8_flask_ctx.project.index import forget_module
 
+    options = Options(no_cache=True)
     fixed, applied, unstable, remaining = {}, [], [], []
-    for name, text in files.items():
-        try:
-            result = fix_source(text, unsafe=unsafe) if unsafe else fix_source(text)
-        except Exception as exc:  # noqa: BLE001 - a crash of the fixer is an outcome
-            return FixOutcome(dict(files), [], False, crash=f"{name}: {type(exc).__name__}: {exc}")
-        fixed[name] = result.source
-        applied += [f"{name}:{a.line} {a.code} {a.description}" for a in result.applied]
-        remaining += [f"{name}:{f.line} {f.code}" for f in result.remaining]
-        if check_stable and result.source != text:
+    with tempfile.TemporaryDirectory(prefix="fcx-diff-project-") as root:
+        Path(root, "pyproject.toml").write_text("[project]\nname = 'program'\n", encoding="utf-8")
+        for name, text in files.items():
+            Path(root, name).write_text(text, encoding="utf-8")
+        for name, text in files.items():
+            path = str(Path(root, name))
             try:
-                again = fix_source(result.source, unsafe=unsafe) if unsafe else fix_source(result.source)
-                if again.source != result.source:
+                result = fix_source(text, options, unsafe=unsafe, path=path)
+            except Exception as exc:  # noqa: BLE001 - a crash of the fixer is an outcome
+                return FixOutcome(dict(files), [], False, crash=f"{name}: {type(exc).__name__}: {exc}")
+            fixed[name] = result.source
+            applied += [f"{name}:{a.line} {a.code} {a.description}" for a in result.applied]
+            remaining += [f"{name}:{f.line} {f.code}" for f in result.remaining]
+            if result.source != text:
+                Path(path).write_text(result.source, encoding="utf-8")
+                forget_module(path)
+            if check_stable and result.source != text:
+                try:
+                    again = fix_source(result.source, options, unsafe=unsafe, path=path)
+                    if again.source != result.source:
+                        unstable.append(name)
+                except Exception:  # noqa: BLE001
                     unstable.append(name)
-            except Exception:  # noqa: BLE001
-                unstable.append(name)
     return FixOutcome(fixed, applied, fixed != files, unstable=unstable, remaining=remaining)
 
 
