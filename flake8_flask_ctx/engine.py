@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import ast
 import warnings
-from typing import TYPE_CHECKING, Optional
+from typing import Optional
 
 from .deep import run_deep
 from .findings import Finding
 from .options import Options
 from .prefilter import may_have_findings
-
-if TYPE_CHECKING:
-    from .project.index import ProjectIndex
+from .project.index import project_of
 
 
 def parse_guard(source: str) -> None:
@@ -22,16 +20,6 @@ def parse_guard(source: str) -> None:
     with warnings.catch_warnings():  # "invalid escape sequence" is not ours to report
         warnings.simplefilter("ignore")
         ast.parse(source)
-
-
-def project_of(path: Optional[str], options: Options) -> Optional["ProjectIndex"]:
-    """The project index for the file at ``path`` (None: no path, outside any project, or
-    project mode turned off)."""
-    if not path or options.no_project:
-        return None
-    from .project.index import index_for
-
-    return index_for(path, options, cache=not options.no_cache)
 
 
 def check_source(source: str, options: Optional[Options] = None, parsed: bool = False,
@@ -44,8 +32,7 @@ def check_source(source: str, options: Optional[Options] = None, parsed: bool = 
     """
     options = options or Options()
     project = project_of(path, options)
-    extra = project.spawner_names() if project is not None else frozenset()
-    if not may_have_findings(source, options, extra, in_project=project is not None):
+    if not may_have_findings(source, options, project.hints() if project is not None else None):
         return []
     if not parsed:
         parse_guard(source)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Optional
 
-import libcst as cst
-
 if TYPE_CHECKING:
+    import libcst as cst
+
     from .analysis import ModuleAnalysis
     from .analysis.workers import SpawnSite
 

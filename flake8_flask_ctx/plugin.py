@@ -16,6 +16,7 @@ from typing import Any, Iterator
 from . import __version__
 from .options import OPTION_SPECS, Options
 from .prefilter import may_have_findings
+from .project.index import project_of
 
 LOG = logging.getLogger(__name__)
 
@@ -59,10 +60,11 @@ class FlaskCtxChecker:
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         source = "".join(self.lines)
-        if not may_have_findings(source, self.options) and self.options.no_project:
-            return  # (in project mode, the project's own spawner names count too: see check_source)
         path = self.filename if self.filename not in ("", "-", "stdin") else None
         try:
+            project = project_of(path, self.options)  # one per process: a text scan, no parse
+            if not may_have_findings(source, self.options, project.hints() if project is not None else None):
+                return  # libcst is never imported for such a file
             from .engine import check_source
 
             findings = check_source(source, self.options, parsed=True, path=path)  # flake8 parsed it

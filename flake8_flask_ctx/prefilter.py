@@ -15,6 +15,7 @@ catalogue entry therefore brings its own word, and the test never hides a findin
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 from .catalogue import flask_names
@@ -72,26 +73,38 @@ def _option_tests(options: Options) -> tuple[tuple[str, ...], bool, tuple[str, .
             re.compile(chains) if chains else None)
 
 
-def may_have_findings(source: str, options: Options, project_words: frozenset[str] = frozenset(),
-                      in_project: bool = False) -> bool:
-    """``project_words``: names of the project's own possible spawners (a decorator that runs
-    its function in a thread, an executor made in another module), matched as whole words.
-    ``in_project``: the file's workers are followed into other modules, so a spawn is enough
-    (the Flask names may all be in the module the worker comes from)."""
+@dataclass(frozen=True)
+class ProjectHints:
+    """What the prefilter knows of the checked file's project (project mode only).
+
+    ``spawners``: names of the project's own possible spawners (a decorator that runs its
+    function in a thread, an executor made in another module), matched as whole words.
+    ``packages``: the project's top-level module names. A file that spawns and imports from
+    the project may start a worker whose Flask names are all in another module.
+    """
+
+    spawners: frozenset[str] = frozenset()
+    packages: frozenset[str] = frozenset()
+
+
+_RELATIVE_IMPORT = re.compile(r"^\s*from\s+\.", re.M)
+
+
+def may_have_findings(source: str, options: Options, project: "ProjectHints | None" = None) -> bool:
     spawner_words, any_call_spawns, bound_words, app_bound = _option_tests(options)
     spawn_words, flask_only_words, stream_words, thread_local_words = _catalogue_words(TABLE.version)
     spawns = any_call_spawns or any(w in source for w in spawn_words) or any(w in source for w in spawner_words) \
-        or _mentions_project_spawner(source, project_words)
+        or (project is not None and _mentions(source, project.spawners))
     flask_work = spawns or any(w in source for w in flask_only_words) or (
         "yield" in source and any(w in source for w in stream_words))
     if flask_work and (FLASK_WORD in source or _mentions_app_bound(source, bound_words, app_bound)):
         return True
-    if spawns and in_project:
+    if spawns and project is not None and (_RELATIVE_IMPORT.search(source) or _mentions(source, project.packages)):
         return True
     return spawns and any(w in source for w in thread_local_words)
 
 
-def _mentions_project_spawner(source: str, words: frozenset[str]) -> bool:
+def _mentions(source: str, words: frozenset[str]) -> bool:
     pattern = _words_pattern(words)
     return pattern is not None and pattern.search(source) is not None
 

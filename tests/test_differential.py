@@ -136,7 +136,8 @@ def test_safe_fixes_make_nothing_worse(hunt) -> None:
 def test_unsafe_fixes_report(hunt, capsys) -> None:
     """Printed, not asserted: unsafe fixes may change behaviour; the numbers say how often."""
     with capsys.disabled():
-        print(f"\n[differential] {hunt.summary('unsafe')}\n[differential] seconds: "
+        print(f"\n[differential] {hunt.summary('safe')}\n[differential] {hunt.summary('unsafe')}"
+              f"\n[differential] seconds: "
               f"{json.dumps(hunt.seconds)}")
 
 

@@ -65,12 +65,11 @@ def fix_source(source: str, options: Optional[Options] = None,
     from ..prefilter import may_have_findings
     from .engine import ALL_FIXES, fix_module_source
 
-    options = options or Options()
-    from ..engine import project_of
+    from ..project.index import project_of
 
+    options = options or Options()
     project = project_of(path, options)
-    words = project.spawner_names() if project is not None else frozenset()
-    if not may_have_findings(source, options, words, in_project=project is not None):
+    if not may_have_findings(source, options, project.hints() if project is not None else None):
         return FixResult(source)
     parse_guard(source)
     return run_deep(lambda: fix_module_source(source, options, keep, fixes or ALL_FIXES, unsafe, path))

@@ -21,9 +21,9 @@ from ..catalogue.contexts import Need
 from ..catalogue.flask_names import satisfied
 from ..catalogue.spawners import TABLE
 from ..options import Options
+from ..prefilter import ProjectHints
 from .cache import SummaryCache
 from .layout import iter_modules, module_name, source_roots
-from .summary import needs_of, summarize
 
 MAX_DEPTH = 12
 _TOP_LEVEL = re.compile(r"^(?:async\s+)?def\s+(\w+)|^class\s+(\w+)|^(\w+)\s*(?::[^=\n]*)?=(?!=)", re.M)
@@ -71,6 +71,7 @@ class ProjectIndex:
         self._summaries: dict[str, Optional[dict]] = {}
         self._needs: dict[str, dict[Need, ExternalUse]] = {}
         self._spawner_names: Optional[frozenset[str]] = None
+        self._hints: Optional[ProjectHints] = None
         self.computed = 0  # summaries this process computed (not read from the cache)
 
     # --- modules ------------------------------------------------------------------------------
@@ -119,6 +120,7 @@ class ProjectIndex:
         from ..analysis import analyze
         from ..engine import parse_guard
         from ..sources import SourceError, decode_source
+        from .summary import summarize
 
         try:
             text = decode_source(data, path).text
@@ -135,7 +137,7 @@ class ProjectIndex:
         module = self.module_of(path)
         self._summaries.pop(module, None)
         self._needs.clear()  # what a function needs may come through that module
-        self._spawner_names = None
+        self._spawner_names = self._hints = None
 
     # --- names -----------------------------------------------------------------------------
 
@@ -207,7 +209,7 @@ class ProjectIndex:
         here = (f"{function.display}()", function.path)
         pushed = self._pushed_by_decorators(function)
         result: dict[Need, ExternalUse] = {}
-        for need, info in needs_of(function.summary).items():
+        for need, info in _needs_of(function.summary).items():
             if need in pushed:
                 continue
             chain = tuple((step, function.path) for step in info["chain"])
@@ -251,6 +253,13 @@ class ProjectIndex:
         return bool(maker and maker.summary.get("returns_copy"))
 
     # --- the prefilter's extra words --------------------------------------------------------
+
+    def hints(self) -> ProjectHints:
+        """What the prefilter needs to know of the project (text scans, no parse)."""
+        if self._hints is None:
+            packages = frozenset(name.split(".")[0] for name in self.modules())
+            self._hints = ProjectHints(self.spawner_names(), packages)
+        return self._hints
 
     def spawner_names(self) -> frozenset[str]:
         """Names of module-level functions, classes and objects whose own code holds a spawn
@@ -303,3 +312,15 @@ def index_for(path: str, options: Options, cache: bool = True) -> Optional[Proje
     if key not in _INDEXES:
         _INDEXES[key] = ProjectIndex(root, options, cache)
     return _INDEXES[key]
+
+
+def project_of(path: Optional[str], options: Options) -> Optional[ProjectIndex]:
+    """The project index for the file at ``path`` (None: no path, outside any project, or
+    project mode turned off)."""
+    if not path or options.no_project:
+        return None
+    return index_for(path, options, cache=not options.no_cache)
+
+
+def _needs_of(summary: dict) -> dict[Need, dict]:
+    return {Need(key): value for key, value in summary.get("needs", {}).items()}

@@ -24,7 +24,6 @@ import libcst as cst
 
 from ..analysis.model import BindingKind, FunctionInfo, ScopeKind
 from ..analysis.tree import dotted_name
-from ..catalogue.contexts import Need
 
 if TYPE_CHECKING:
     from ..analysis import ModuleAnalysis
@@ -110,7 +109,3 @@ def _returns_copy(analysis: "ModuleAnalysis", fn: FunctionInfo) -> bool:
         if isinstance(value, cst.Call) and analysis.workers.copy_wrapper_name(value.func, fn.scope):
             return True
     return False
-
-
-def needs_of(summary: dict) -> dict[Need, dict]:
-    return {Need(key): value for key, value in summary.get("needs", {}).items()}

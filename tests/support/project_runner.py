@@ -40,9 +40,9 @@ def _package(root: str) -> str:
     return names[0]
 
 
-def _scenario(root: str) -> list[dict]:
+def _scenario(project: str) -> list[dict]:
     namespace: dict = {}
-    with open(os.path.join(root, "scenario.py"), encoding="utf-8") as handle:
+    with open(os.path.join(project, "scenario.py"), encoding="utf-8") as handle:
         exec(compile(handle.read(), "scenario.py", "exec"), namespace)  # noqa: S102 - our fixture
     return namespace["STEPS"]
 
@@ -80,13 +80,15 @@ def _run_step(app, step: dict) -> dict:
 
 def main() -> None:
     root = os.path.abspath(sys.argv[1])
+    if os.path.isdir(os.path.join(root, "src")):  # a src/ layout
+        root = os.path.join(root, "src")
     sys.path.insert(0, root)
     threading.excepthook = capture._excepthook
     capture._install_task_capture()
     package = importlib.import_module(_package(root))
     app = package.create_app()
     app.config["PROPAGATE_EXCEPTIONS"] = True
-    for step in _scenario(root):
+    for step in _scenario(os.path.abspath(sys.argv[1])):
         print(json.dumps(_run_step(app, step)), flush=True)
 
 
