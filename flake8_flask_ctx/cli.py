@@ -123,6 +123,10 @@ def build_parser() -> argparse.ArgumentParser:
             common.add_argument(f"--{spec.name}", action="store_true", default=None,
                                 help=f"{spec.help} Same as flake8's --fcx-{spec.name}")
             continue
+        if spec.single is not None:
+            common.add_argument(f"--{spec.name}", metavar="VALUE",
+                                help=f"{spec.help} Same as flake8's --fcx-{spec.name}")
+            continue
         default = f" (default: {', '.join(spec.default)})" if spec.default else ""
         common.add_argument(f"--{spec.name}", metavar="NAMES",
                             help=f"{spec.help} Comma-separated; same as flake8's "
@@ -190,7 +194,10 @@ def _settings(args: argparse.Namespace) -> Settings:
     select = args.select if args.select is not None else values.get("select") or ("FCX",)
     ignore = args.ignore if args.ignore is not None else values.get("ignore", ())
     mode = CHECK if args.command == "check" else DIFF if args.diff else FIX
-    options = Options.from_mapping({spec.name: values.get(spec.name) for spec in OPTION_SPECS})
+    try:
+        options = Options.from_mapping({spec.name: values.get(spec.name) for spec in OPTION_SPECS})
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     start = args.config.resolve().parent if args.config is not None else Path.cwd()
     options = replace(options, max_line_length=find_line_length(start))  # for the fixed lines
     unsafe = args.unsafe_fixes if args.unsafe_fixes is not None else bool(values.get("unsafe-fixes"))

@@ -23,16 +23,17 @@ def parse_guard(source: str) -> None:
 
 
 def check_source(source: str, options: Optional[Options] = None, parsed: bool = False,
-                 path: Optional[str] = None) -> list[Finding]:
+                 path: Optional[str] = None, tree: Optional[ast.AST] = None) -> list[Finding]:
     """Findings for one module's text; ``path`` (where the text comes from) puts it in its
     project, whose other modules its workers are followed into.
 
     Raises SyntaxError (CPython's) or libcst's ParserSyntaxError when the text does not
-    parse. ``parsed=True`` skips CPython's parse when the caller already did it (flake8).
+    parse. ``parsed=True`` skips CPython's parse when the caller already did it (flake8),
+    and ``tree`` is that parse's result.
     """
     options = options or Options()
     project = project_of(path, options)
-    if not may_have_findings(source, options, project.hints() if project is not None else None):
+    if not may_have_findings(source, options, project.hints() if project is not None else None, tree):
         return []
     if not parsed:
         parse_guard(source)
@@ -41,4 +42,4 @@ def check_source(source: str, options: Optional[Options] = None, parsed: bool = 
 
     module = project.module_of(path) if project is not None and path else None
     package = bool(path) and path.endswith("__init__.py")  # type: ignore[union-attr]
-    return run_deep(lambda: run_rules(analyze(source, options, module, package, project)))
+    return run_deep(lambda: run_rules(analyze(source, options, module, package, project, path)))

@@ -10,12 +10,21 @@ the imported name it resolves to; ``*`` matches within one dotted component
 from __future__ import annotations
 
 import fnmatch
+import re
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Optional, Sequence
 
 from .catalogue.extensions import DEFAULT_APP_BOUND_NAMES
 
 DEFAULT_MAX_LINE_LENGTH = 88  # black's and ruff's default, used when nothing is configured
+_TARGET = re.compile(r"^\s*(\d+)\.(\d+)(t?)\s*$")
+
+
+def target_python(text: str) -> str:
+    """A ``target-python`` value: ``3.14`` or ``3.14t`` (raises ValueError otherwise)."""
+    if _TARGET.match(text) is None:
+        raise ValueError(f"target-python must look like 3.14 or 3.14t (free-threaded), not {text!r}")
+    return text.strip()
 
 
 @dataclass(frozen=True)
@@ -24,6 +33,7 @@ class OptionSpec:
     help: str
     default: tuple[str, ...] = ()
     flag: bool = False  # an on/off switch (``--no-project``), not a list of names
+    single: Optional[Callable[[str], str]] = None  # one value, checked by this (not a list)
 
 
 OPTION_SPECS: tuple[OptionSpec, ...] = (
@@ -43,6 +53,19 @@ OPTION_SPECS: tuple[OptionSpec, ...] = (
         "Objects that need an app context (extension objects), as dotted names matched "
         "against the code as written; '*' matches any name.",
         DEFAULT_APP_BOUND_NAMES,
+    ),
+    OptionSpec(
+        "target-python",
+        "The Python the code runs on, as X.Y, or X.Yt for a free-threaded build (where threads "
+        "inherit the caller's context); default: the lower bound of requires-python in "
+        "pyproject.toml, when it has one.",
+        single=target_python,
+    ),
+    OptionSpec(
+        "thread-inherit-context",
+        "Threads start with a copy of the context of whoever starts them (Python 3.14 with "
+        "-X thread_inherit_context=1 or PYTHON_THREAD_INHERIT_CONTEXT=1; the default on 3.14t).",
+        flag=True,
     ),
     OptionSpec(
         "no-project",
@@ -78,6 +101,8 @@ class Options:
     app_bound_names: tuple[str, ...] = field(
         default_factory=lambda: next(s.default for s in OPTION_SPECS if s.name == "app-bound-names")
     )
+    target_python: tuple[str, ...] = ()  # one item: "3.14" or "3.14t" (see ``runtime.py``)
+    thread_inherit_context: bool = False
     no_project: bool = False
     no_cache: bool = False
     # Not an fcx- option: the line length the fixer keeps the lines it writes to, taken from
@@ -96,8 +121,14 @@ class Options:
                         kwargs[spec.name.replace("-", "_")] = raw if isinstance(raw, bool) else \
                             str(raw).strip().lower() in ("1", "true", "yes", "on")
                         break
-                    items = raw.split(",") if isinstance(raw, str) else raw
-                    kwargs[spec.name.replace("-", "_")] = tuple(i.strip() for i in items if i.strip())
+                    items = raw.split(",") if isinstance(raw, str) and spec.single is None else \
+                        [raw] if isinstance(raw, str) else raw
+                    given = tuple(i.strip() for i in items if i.strip())
+                    if spec.single is not None:
+                        if len(given) > 1:
+                            raise ValueError(f"{spec.name} takes one value, not {', '.join(given)}")
+                        given = tuple(spec.single(v) for v in given)
+                    kwargs[spec.name.replace("-", "_")] = given
                     break
         return cls(**kwargs)
 

@@ -8,6 +8,7 @@ without Flask thread code never pays for them.
 
 from __future__ import annotations
 
+import argparse
 import ast
 import logging
 from dataclasses import replace
@@ -25,12 +26,22 @@ def _flag(spec_name: str) -> str:
     return f"--fcx-{spec_name}"
 
 
+def _argparse_type(check):
+    def convert(text: str) -> str:
+        try:
+            return check(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    return convert
+
+
 class FlaskCtxChecker:
     name = "flake8-flask-ctx"
     version = __version__
     options = Options()
 
     def __init__(self, tree: ast.AST, lines: list[str], filename: str = "") -> None:
+        self.tree = tree
         self.lines = lines
         self.filename = filename
 
@@ -40,6 +51,10 @@ class FlaskCtxChecker:
             if spec.flag:
                 option_manager.add_option(_flag(spec.name), action="store_true", default=False,
                                           parse_from_config=True, help=spec.help)
+                continue
+            if spec.single is not None:  # argparse reports a bad value as a usage error
+                option_manager.add_option(_flag(spec.name), default=None, parse_from_config=True,
+                                          type=_argparse_type(spec.single), help=spec.help)
                 continue
             option_manager.add_option(
                 _flag(spec.name),
@@ -63,11 +78,12 @@ class FlaskCtxChecker:
         path = self.filename if self.filename not in ("", "-", "stdin") else None
         try:
             project = project_of(path, self.options)  # one per process: a text scan, no parse
-            if not may_have_findings(source, self.options, project.hints() if project is not None else None):
+            hints = project.hints() if project is not None else None
+            if not may_have_findings(source, self.options, hints, self.tree):
                 return  # libcst is never imported for such a file
             from .engine import check_source
 
-            findings = check_source(source, self.options, parsed=True, path=path)  # flake8 parsed it
+            findings = check_source(source, self.options, parsed=True, path=path, tree=self.tree)  # flake8 parsed it
         except Exception as exc:  # noqa: BLE001 - flake8 must never see our exceptions
             # libcst rejects some files ast accepts (and flake8 reports real syntax errors
             # itself as E999): no finding, no traceback.

@@ -10,17 +10,24 @@ Every word comes from the catalogue: the last component of each spawner's qualif
 name or constructor, of each internal, pusher and response class, and each view
 decorator as written after its object (``.get``). A new
 catalogue entry therefore brings its own word, and the test never hides a finding.
+
+One rule needs no such word: a proxy used at import time (FCX103). For a Flask file that
+passes no word test, the module-level code of its ``ast`` (which flake8 has already
+parsed; the CLI parses it, at about a seventh of libcst's cost) is searched for the names
+it imports from Flask.
 """
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Iterator, Optional
 
 from .catalogue import flask_names
 from .catalogue.internals import INTERNALS
-from .catalogue.spawners import TABLE, minimal_words
+from .catalogue.spawners import TABLE, Kind, minimal_words
 from .catalogue.thread_locals import THREAD_LOCALS
 from .options import Options
 
@@ -32,14 +39,16 @@ def _last(name: str) -> str:
 
 
 @lru_cache(maxsize=4)
-def _catalogue_words(version: int) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
-    """(spawn, Flask-only, stream, thread-local) words for the spawner table's ``version``."""
+def _catalogue_words(version: int) -> tuple[tuple[str, ...], ...]:
+    """(spawn, Flask-only, stream, thread-local, thread-spawn) words for the spawner table's ``version``."""
     flask_only = minimal_words([_last(flask_names.COPY_REQUEST_CONTEXT), *map(_last, INTERNALS),
                                 *flask_names.CONTEXT_PUSHERS])
+    flask_only = minimal_words([*flask_only, *map(_last, flask_names.TASK_STARTERS),
+                                *(f".{m}" for s in TABLE for m in s.enqueues if len(m) > 2)])
     stream = minimal_words([*map(_last, flask_names.RESPONSE_CLASSES), flask_names.RESPONSE_CLASS_ATTRIBUTE,
                             *(p.lstrip("*") for p in flask_names.VIEW_DECORATORS)])  # "*.get" -> ".get"
     thread_locals = minimal_words(map(_last, THREAD_LOCALS))
-    return TABLE.words(), flask_only, stream, thread_locals
+    return TABLE.words(), flask_only, stream, thread_locals, TABLE.words(frozenset({Kind.THREAD}))
 
 
 def _longest_literal(pattern: str) -> str:
@@ -90,9 +99,17 @@ class ProjectHints:
 _RELATIVE_IMPORT = re.compile(r"^\s*from\s+\.", re.M)
 
 
-def may_have_findings(source: str, options: Options, project: "ProjectHints | None" = None) -> bool:
+def may_have_findings(source: str, options: Options, project: "ProjectHints | None" = None,
+                      tree: Optional[ast.AST] = None) -> bool:
+    """``tree``: the module's ``ast``, when the caller has it (flake8)."""
+    if _may_have_worker_findings(source, options, project):
+        return True
+    return FLASK_WORD in source and _uses_flask_at_import(source, tree)
+
+
+def _may_have_worker_findings(source: str, options: Options, project: "ProjectHints | None") -> bool:
     spawner_words, any_call_spawns, bound_words, app_bound = _option_tests(options)
-    spawn_words, flask_only_words, stream_words, thread_local_words = _catalogue_words(TABLE.version)
+    spawn_words, flask_only_words, stream_words, thread_local_words, thread_words = _catalogue_words(TABLE.version)
     spawns = any_call_spawns or any(w in source for w in spawn_words) or any(w in source for w in spawner_words) \
         or (project is not None and _mentions(source, project.spawners))
     flask_work = spawns or any(w in source for w in flask_only_words) or (
@@ -101,7 +118,54 @@ def may_have_findings(source: str, options: Options, project: "ProjectHints | No
         return True
     if spawns and project is not None and (_RELATIVE_IMPORT.search(source) or _mentions(source, project.packages)):
         return True
-    return spawns and any(w in source for w in thread_local_words)
+    # thread-local state read in a worker (FCX500) is a matter of threads only
+    return spawns and any(w in source for w in thread_local_words) and (
+        any_call_spawns or any(w in source for w in thread_words) or any(w in source for w in spawner_words)
+        or (project is not None and _mentions(source, project.spawners)))
+
+
+_IMPORT_TIME_NAMES = frozenset(_last(n) for n in (*flask_names.REQUEST_BOUND, *flask_names.APP_BOUND))
+
+
+def _uses_flask_at_import(source: str, tree: Optional[ast.AST]) -> bool:
+    """Does code that runs at import time name something it imported from a Flask module
+    (``CFG = current_app.config[...]``, a class body, a default, a decorator's argument)?"""
+    if not any(name in source for name in _IMPORT_TIME_NAMES):
+        return False
+    if tree is None:
+        try:
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return True  # the analysis reports what it can
+    if not isinstance(tree, ast.Module):
+        return False
+    imported = set()
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.module and FLASK_WORD in node.module:
+            imported |= {a.asname or a.name for a in node.names if a.name in _IMPORT_TIME_NAMES}
+        elif isinstance(node, ast.Import):
+            imported |= {(a.asname or a.name).split(".")[0] for a in node.names if FLASK_WORD in a.name}
+    return bool(imported) and any(isinstance(n, ast.Name) and n.id in imported for n in _import_time_nodes(tree.body))
+
+
+def _import_time_nodes(body: list[ast.stmt]) -> Iterator[ast.AST]:
+    """The nodes of ``body`` that run when it runs: not function bodies (but their
+    decorators and defaults), class bodies included."""
+    for statement in body:
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for part in (*statement.decorator_list, *statement.args.defaults, *statement.args.kw_defaults):
+                if part is not None:
+                    yield from ast.walk(part)
+        elif isinstance(statement, ast.ClassDef):
+            for part in (*statement.decorator_list, *statement.bases, *statement.keywords):
+                yield from ast.walk(part)
+            yield from _import_time_nodes(statement.body)
+        else:
+            for child in ast.iter_child_nodes(statement):
+                if isinstance(child, ast.stmt):
+                    yield from _import_time_nodes([child])
+                else:
+                    yield from ast.walk(child)
 
 
 def _mentions(source: str, words: frozenset[str]) -> bool:

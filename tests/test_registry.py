@@ -17,7 +17,7 @@ import textwrap
 
 import pytest
 
-from flake8_flask_ctx.catalogue.spawners import TABLE, ArgSlot, Passing, Spawner
+from flake8_flask_ctx.catalogue.spawners import TABLE, ArgSlot, Carry, Passing, Spawner
 from flake8_flask_ctx.engine import check_source
 from flake8_flask_ctx.fixes import fix_source
 from flake8_flask_ctx.options import Options
@@ -48,8 +48,9 @@ def test_rule_lives_in_the_module_named_by_its_code(code: str) -> None:
 
 @pytest.mark.parametrize("code", CODES)
 def test_every_code_has_positive_and_negative_fixtures(code: str) -> None:
-    own = [p for p in fixture_files() if p.parent == FIXTURES and p.name.startswith(code.lower() + "_")]
-    assert own, f"no fixtures/{code.lower()}_*.py"
+    home = FIXTURES / "inherit" if RULES_BY_CODE[code].inherited_contexts else FIXTURES
+    own = [p for p in fixture_files() if p.parent == home and p.name.startswith(code.lower() + "_")]
+    assert own, f"no {home.relative_to(FIXTURES.parent)}/{code.lower()}_*.py"
     assert any(m.code == code for p in own for m in marks(p)), f"no '# error: {code}' mark in {own}"
     assert any(c == code for p in own for _, c in ok_marks(p)), f"no '# ok: {code}' mark in {own}"
 
@@ -104,7 +105,7 @@ def _call(spawner: Spawner, worker: str) -> tuple[str, str]:
                 "        print(request.args)\n", "Job().start()")
     if spawner.callables:
         name = spawner.callables[0]
-        return f"import {name.split('.')[0]}", f"{name}({args})"
+        return f"import {name.rsplit('.', 1)[0]}", f"{name}({args})"
     method = spawner.methods[0]
     if spawner.receivers:
         module, name = spawner.receivers[0].rsplit(".", 1)
@@ -112,7 +113,24 @@ def _call(spawner: Spawner, worker: str) -> tuple[str, str]:
     return "", f"runner.{method}({args})"
 
 
+WORKER = """\
+def work(*items):
+    print(request.args.get("q"), items)
+"""
+
+
 def _program(spawner: Spawner) -> str:
+    """A view that hands ``work`` to the spawner, or (a task decorator) ``work`` decorated."""
+    if spawner.decorator:
+        if spawner.callables:
+            module = spawner.callables[0].rsplit(".", 1)[0]
+            imports, maker, decorator = f"import {module}", "", spawner.callables[0]
+        else:
+            module, name = spawner.receivers[0].rsplit(".", 1)
+            imports, maker, decorator = f"from {module} import {name}", f"runner = {name}()\n", \
+                f"runner.{spawner.methods[0]}"
+        return (f"{imports}\nfrom flask import Flask, request\n\napp = Flask(__name__)\n{maker}\n\n"
+                f"@{decorator}\n{WORKER}")
     imports, spawn = _call(spawner, "work")
     return textwrap.dedent("""\
         {imports}
@@ -121,24 +139,35 @@ def _program(spawner: Spawner) -> str:
         app = Flask(__name__)
 
 
-        def work(*items):
-            print(request.args.get("q"), items)
-
+        {worker}
 
         @app.route("/")
         def view(runner=None):
             {spawn}
             return "ok"
-        """).format(imports=imports, spawn=spawn)
+        """).format(imports=imports, spawn=spawn, worker=WORKER.replace("\n", "\n        "))
+
+
+def _reported_line(spawner: Spawner, source: str) -> int:
+    lines = source.splitlines()
+    if spawner.decorator:
+        return next(n for n, line in enumerate(lines, 1) if line.startswith("@"))
+    return next(n for n, line in enumerate(lines, 1) if 'return "ok"' in line) - 1
 
 
 @pytest.mark.parametrize("spawner", list(TABLE), ids=lambda s: s.name)
 def test_every_catalogued_spawner_is_prefiltered_and_detected(spawner: Spawner) -> None:
+    """A worker that reads the request is reported where it is handed over, unless the
+    spawner gives it the request itself (then only a shared copy is: FCX201)."""
     source = _program(spawner)
     assert may_have_findings(source, Options()), source
     codes = [(f.code, f.line) for f in check_source(source)]
-    spawn_line = next(n for n, line in enumerate(source.splitlines(), 1) if "return \"ok\"" in line) - 1
-    assert ("FCX100", spawn_line) in codes, f"{spawner.name} not detected:\n{source}\n{codes}"
+    line = _reported_line(spawner, source)
+    if spawner.carries is Carry.NOTHING:
+        assert ("FCX100", line) in codes, f"{spawner.name} not detected:\n{source}\n{codes}"
+    else:
+        assert ("FCX100", line) not in codes, f"{spawner.name} carries the request:\n{source}\n{codes}"
+        assert (("FCX201", line) in codes) == (spawner.carries is Carry.ONE_COPY), codes
 
 
 @pytest.fixture

@@ -16,11 +16,15 @@ from typing import TYPE_CHECKING, Optional
 
 import libcst as cst
 
-from ..options import Options
+from ..catalogue.flask_names import VIEW_DECORATORS
+from ..options import Options, match_dotted
+from ..runtime import runtime_of
 from .collector import collect
 from .model import FunctionInfo, ModuleFacts
 from .positions import Positions
 from .resolve import Resolver
+from .streams import Stream, Streams
+from .tree import dotted_name
 from .workers import SpawnSite, WorkerAnalysis
 
 if TYPE_CHECKING:
@@ -37,7 +41,7 @@ class ModuleAnalysis:
 
     def __init__(self, module: cst.Module, options: Optional[Options] = None, source: str = "",
                  name: Optional[str] = None, package: bool = False,
-                 project: Optional["ProjectIndex"] = None) -> None:
+                 project: Optional["ProjectIndex"] = None, path: Optional[str] = None) -> None:
         self.module = module
         self.options = options or Options()
         self.project = project
@@ -45,7 +49,9 @@ class ModuleAnalysis:
         self.resolver = Resolver(self.facts, self.options, name, package)
         # url_for works in a bare app context only when SERVER_NAME is set (runtime facts, case 9)
         server_name = _SETS_SERVER_NAME.search(source or module.code) is not None
-        self.workers = WorkerAnalysis(self.facts, self.resolver, self.options, server_name, project=project)
+        self.runtime = runtime_of(self.options, path)
+        self.workers = WorkerAnalysis(self.facts, self.resolver, self.options, server_name, project=project,
+                                      runtime=self.runtime)
         # what the guards around each load and call give; ``if app_obj:`` tests need to know
         # what every caller passes, so the spawn sites (which need no guards) come first
         self.resolver.truthy_source = self.workers.truthy_params
@@ -58,6 +64,18 @@ class ModuleAnalysis:
     @cached_property
     def spawn_sites(self) -> list[SpawnSite]:
         return self.workers.spawn_sites()
+
+    @cached_property
+    def streams(self) -> list[Stream]:
+        return list(Streams(self).streams())
+
+    def is_view(self, fn: FunctionInfo) -> bool:
+        """Is ``fn`` decorated as a view (``@app.route``, ``@bp.get``)? It runs in a request."""
+        for decorator in fn.decorators:
+            name = dotted_name(decorator.func if isinstance(decorator, cst.Call) else decorator) or ""
+            if any(match_dotted(pattern, name) for pattern in VIEW_DECORATORS):
+                return True
+        return False
 
     @property
     def functions(self) -> list[FunctionInfo]:
@@ -84,6 +102,8 @@ class ModuleAnalysis:
 
 
 def analyze(source: str, options: Optional[Options] = None, module: Optional[str] = None,
-            package: bool = False, project: Optional["ProjectIndex"] = None) -> ModuleAnalysis:
-    """Parse ``source`` and analyse it; raises libcst's ParserSyntaxError on bad input."""
-    return ModuleAnalysis(cst.parse_module(source), options, source, module, package, project)
+            package: bool = False, project: Optional["ProjectIndex"] = None,
+            path: Optional[str] = None) -> ModuleAnalysis:
+    """Parse ``source`` and analyse it; raises libcst's ParserSyntaxError on bad input.
+    ``path``: where the text comes from (the runtime setting may come from its project)."""
+    return ModuleAnalysis(cst.parse_module(source), options, source, module, package, project, path)

@@ -107,6 +107,11 @@ class Resolver:
         defining = self.defining_scope(scope, name)
         return defining is not None and defining.kind is ScopeKind.MODULE
 
+    def imported_modules(self) -> set[str]:
+        """What the module's top-level imports name (``flask_login.LoginManager``, ``flask``)."""
+        return {self.absolute(b.qualname) for bindings in self.facts.scope.bindings.values() for b in bindings
+                if b.kind is BindingKind.IMPORT and b.qualname}
+
     def qualname_of_name(self, scope: Scope, name: str, _depth: int = 0) -> Optional[str]:
         """The imported thing ``name`` stands for, if all its bindings agree."""
         bindings = self.lookup(scope, name)

@@ -19,11 +19,13 @@ from typing import TYPE_CHECKING, Iterator, Optional
 import libcst as cst
 
 from ..catalogue.contexts import Need
-from ..catalogue.flask_names import COPY_REQUEST_CONTEXT, CURRENT_APP, FLASK_APP, satisfied
-from ..catalogue.spawners import PARTIAL, TABLE, ArgSlot, Spawner, SpawnerTable, custom_spawner
+from ..catalogue.flask_names import COPY_CONTEXT, COPY_REQUEST_CONTEXT, CURRENT_APP, FLASK_APP, satisfied
+from ..catalogue.spawners import PARTIAL, TABLE, ArgSlot, Carry, Kind, Spawner, SpawnerTable, custom_spawner
 from ..options import Options, match_dotted
+from ..runtime import Runtime
 from .model import BindingKind, CallSite, ClassInfo, FunctionInfo, ModuleFacts, Ref, Scope
 from .resolve import ContextUse, Resolver
+from .tasks import Tasks
 from .tree import dotted_name
 
 if TYPE_CHECKING:
@@ -111,6 +113,13 @@ class SpawnSite:
     receiver: Optional[cst.BaseExpression] = None  # ``pool`` in ``pool.map(...)``
     target_expr: Optional[cst.BaseExpression] = None  # the worker as written
     external_targets: list[ExternalTarget] = field(default_factory=list)
+    carried: bool = False  # the call hands the worker a copy of the caller's contextvars
+    given: frozenset[Need] = frozenset()  # the contexts the worker starts with (see ``_given``)
+    # inherited thread contexts (3.14t): the worker runs in the contexts of the request that
+    # started it (``inherited``: shared with the view, FCX205), or, for an executor made outside
+    # the request, of the first request that made its threads (``stale_context``: FCX204)
+    inherited: bool = False
+    stale_context: bool = False
 
     @property
     def node(self) -> cst.Call:
@@ -119,16 +128,21 @@ class SpawnSite:
     @property
     def worker_name(self) -> str:
         if self.thread_class is not None:
-            return f"thread {self.thread_class.name}"
-        names = ", ".join([*(t.function.display for t in self.targets),
-                           *(t.display.rstrip("()") for t in self.external_targets)])
-        return f"worker {names}"
+            return f"{self._class_word} {self.thread_class.name}"
+        names = ", ".join([*(f"{t.function.display}()" for t in self.targets),
+                           *(t.display for t in self.external_targets)])
+        return f"{self.spawner.label} {names}"
 
     def worker_chain(self, chain: "Chain") -> str:
-        """``worker publish() -> client_ip()``, or ``thread Job: Job.run() -> ...``."""
+        """``worker publish() -> client_ip()``, ``Celery task send()``, or ``thread Job:
+        Job.run() -> ...``."""
         if self.thread_class is not None:
-            return f"thread {self.thread_class.name}: {chain.describe()}"
-        return f"worker {chain.describe()}"
+            return f"{self._class_word} {self.thread_class.name}: {chain.describe()}"
+        return f"{self.spawner.label} {chain.describe()}"
+
+    @property
+    def _class_word(self) -> str:
+        return "process" if self.spawner.kind is Kind.PROCESS else "thread"
 
 
 def call_argument(call: cst.Call, slot: Optional[ArgSlot]) -> Optional[cst.BaseExpression]:
@@ -158,9 +172,10 @@ def literal_elements(expr: Optional[cst.BaseExpression]) -> list[cst.BaseExpress
 class WorkerAnalysis:
     def __init__(self, facts: ModuleFacts, resolver: Resolver, options: Options,
                  server_name: bool = False, spawners: SpawnerTable = TABLE,
-                 project: Optional["ProjectIndex"] = None) -> None:
+                 project: Optional["ProjectIndex"] = None, runtime: Runtime = Runtime()) -> None:
         self.facts = facts
         self.project = project
+        self.runtime = runtime
         self.server_name = server_name  # the module configures SERVER_NAME
         self.resolver = resolver
         self.options = options
@@ -173,7 +188,7 @@ class WorkerAnalysis:
                     self._children.setdefault(id(parent), []).append(fn)
         self.spawners = spawners
         self._custom = [custom_spawner(p) for p in options.extra_spawners]
-        self._needs: dict[int, dict[Need, Chain]] = {}
+        self._needs: dict[tuple[int, frozenset[Need]], dict[Need, Chain]] = {}
         self._reach: dict[int, list[Reached]] = {}
         self._external: dict[int, list[ExternalCall]] = {}
         self._uses: dict[int, Optional[ContextUse]] = {}
@@ -183,6 +198,7 @@ class WorkerAnalysis:
         self._spawned: Optional[set[int]] = None  # ids of the functions some spawn runs
         self._pushers: dict[int, frozenset[Need]] = {}
         self._param_spawners: Optional[dict[int, str]] = None
+        self.tasks = Tasks(self)
 
     def all_calls(self) -> Iterator[tuple[CallSite, Optional[FunctionInfo]]]:
         return self.facts.all_calls()
@@ -199,21 +215,58 @@ class WorkerAnalysis:
             decorated = self._decorator_sites()
             # ``Thread(target=notify)`` where ``@run_async`` made ``notify`` a spawner itself:
             # the thread runs the wrapper, which starts another; the decorator's site owns it
-            respawned = {id(site.targets[0].function) for site in decorated}
+            respawned = {id(site.targets[0].function) for site in decorated if site.spawner.kind is Kind.THREAD}
             for site in self._sites:
                 site.targets = [t for t in site.targets if id(t.function) not in respawned]
             self._sites += decorated
+            for site in self._sites:
+                self._set_given(site)
         return self._sites
 
+    def _set_given(self, site: SpawnSite) -> None:
+        """The contexts the worker starts with (``site.given``), and where they come from.
+
+        - the spawner carries them: ``asyncio.to_thread``, Flask-Executor, a worker run by
+          ``contextvars.copy_context().run`` or started with ``Thread(context=copy_context())``;
+        - a task queue's task: an app context where the project's task class pushes one;
+        - with inherited thread contexts (3.14t, ``thread-inherit-context``): a thread started
+          in a request gets that request's contexts; an executor's threads, made at its first
+          tasks, keep the contexts of whoever made them: stale, unless the executor belongs to
+          the spawning function itself.
+        """
+        if site.spawner.carries is not Carry.NOTHING or site.carried:
+            site.given = frozenset(Need)
+        elif site.spawner.kind is Kind.TASK:
+            site.given = self.tasks.given(site.spawner)
+        elif self.runtime.inherit_context and site.owner is not None and site.spawner.kind is Kind.THREAD \
+                and (site.spawner.inherits or site.spawner.lazy_threads):
+            site.given = frozenset(Need)
+            site.stale_context = site.spawner.lazy_threads and not self._made_by(site.receiver, site.owner)
+            site.inherited = not site.stale_context
+
+    def _made_by(self, receiver: Optional[cst.BaseExpression], owner: FunctionInfo) -> bool:
+        """Is the executor ``receiver`` created by ``owner`` itself (``with ThreadPoolExecutor()
+        as pool:`` in the view), so that its threads are made in this request?"""
+        if not isinstance(receiver, cst.Name):
+            return False
+        defining = self.resolver.defining_scope(owner.scope, receiver.value)
+        return defining is owner.scope
+
     def _decorator_sites(self) -> list[SpawnSite]:
-        """Functions a decorator runs in another thread (``@run_async``, defined in this module
-        or in another of the project): the decorated function is the worker, and the finding
-        goes on the decorator, where the function becomes one."""
+        """Functions a decorator makes a worker: a task queue's or a scheduler's task
+        (``@shared_task``, ``@scheduler.scheduled_job(...)``), or a function a decorator runs
+        in another thread (``@run_async``, defined in this module or in another of the
+        project). The finding goes on the decorator, where the function becomes one."""
         sites = []
         spawners = self.parameter_spawners()
         for fn in self.facts.functions:
             for decorator in fn.decorators:
                 func = decorator.func if isinstance(decorator, cst.Call) else decorator
+                task = self.tasks.decorator_spawner(decorator, fn.parent)
+                if task is not None:
+                    call = CallSite(decorator, fn.parent, (), -1, False)  # type: ignore[arg-type]
+                    sites.append(SpawnSite(call, task, None, [Target(decorator, fn)], [], target_expr=decorator))
+                    break
                 maker = self.resolver.function_of(func, fn.parent)
                 name = spawners.get(id(maker)) if maker is not None else None
                 if name is None and self.project is not None and maker is None:
@@ -280,6 +333,15 @@ class WorkerAnalysis:
         target_expr = call_argument(node, spawner.worker)
         if target_expr is None:
             return None
+        carried = self._passes_context(node, call.scope)
+        runner = self._context_runner(target_expr, call.scope)
+        if runner:  # ``Thread(target=ctx.run, args=(work,))``: the worker is the first argument
+            passed = literal_elements(call_argument(node, spawner.args))
+            extra = [a.value for a in node.args if a.keyword is None and not a.star]
+            passed += extra[spawner.extra_from:] if spawner.extra_from is not None else []
+            if not passed:
+                return None
+            target_expr, carried = passed[0], True
         target = self.resolve_target(target_expr, call.scope, owner, before=call.order)
         external = self.resolve_external(target_expr, call.scope, owner, call.order) if target is None else None
         passed = literal_elements(call_argument(node, spawner.args))
@@ -291,9 +353,31 @@ class WorkerAnalysis:
                        and a.keyword.value not in spawner.worker.keywords]
         if target is not None:
             passed += target.bound_args
+        if runner:
+            passed = passed[1:]  # what ``ctx.run`` hands the worker
         receiver = node.func.value if spawner.methods and isinstance(node.func, cst.Attribute) else None
         return SpawnSite(call, spawner, owner, [target] if target else [], passed, receiver=receiver,
-                         target_expr=target_expr, external_targets=[external] if external else [])
+                         target_expr=target_expr, external_targets=[external] if external else [],
+                         carried=carried)
+
+    def _context_runner(self, expr: cst.BaseExpression, scope: Scope) -> bool:
+        """``contextvars.copy_context().run`` (or ``ctx.run`` with ``ctx`` such a copy)."""
+        return isinstance(expr, cst.Attribute) and expr.attr.value == "run" \
+            and self._is_context_copy(expr.value, scope)
+
+    def _is_context_copy(self, expr: cst.BaseExpression, scope: Scope, depth: int = 0) -> bool:
+        if isinstance(expr, cst.Call):
+            return self.resolver.qualname(expr.func, scope) == COPY_CONTEXT
+        if isinstance(expr, cst.Name) and depth < 3:
+            bindings = self.resolver.lookup(scope, expr.value) or []
+            return len(bindings) == 1 and bindings[0].kind is BindingKind.ASSIGN \
+                and bindings[0].value is not None and self._is_context_copy(bindings[0].value, scope, depth + 1)
+        return False
+
+    def _passes_context(self, node: cst.Call, scope: Scope) -> bool:
+        """``Thread(target=f, context=contextvars.copy_context())`` (Python 3.14)."""
+        context = next((a.value for a in node.args if a.keyword is not None and a.keyword.value == "context"), None)
+        return context is not None and self._is_context_copy(context, scope)
 
     def _project_thread_class(self, func: cst.BaseExpression, scope: Scope):
         """A ``Thread`` subclass of another project module, instantiated here: its ``run()``."""
@@ -381,6 +465,10 @@ class WorkerAnalysis:
         if depth > 4:
             return {None}
         if isinstance(expr, cst.Call):
+            factory = self.resolver.function_of(expr.func, scope, owner)
+            if factory is not None and factory.returns:  # ``celery = make_celery(app)``
+                return {c for r in factory.returns if r.value is not None
+                        for c in self.receiver_constructors(r.value, factory.scope, factory, depth + 1)}
             return {self.resolver.qualname(expr.func, scope)}
         if isinstance(expr, cst.Name):
             bindings = self.resolver.lookup(scope, expr.value) or []
@@ -618,44 +706,46 @@ class WorkerAnalysis:
             self._uses[key] = self.resolver.context_use(ref)
         return self._uses[key]
 
-    def needs(self, fn: FunctionInfo) -> dict[Need, Chain]:
-        """The first use of each context ``fn`` needs when it runs with none: in this module,
-        or (project mode) in a project function it calls."""
-        key = id(fn)
+    def needs(self, fn: FunctionInfo, given: frozenset[Need] = frozenset()) -> dict[Need, Chain]:
+        """The first use of each context ``fn`` needs when it runs with only ``given`` (none,
+        by default): in this module, or (project mode) in a project function it calls."""
+        key = (id(fn), given)
         if key not in self._needs:
             found: dict[Need, tuple[int, Chain]] = {}
             for r in self.reach(fn):
                 use = self.context_use(r.ref)
-                if use is None or self.satisfied(use, r.covered):
+                if use is None or self.satisfied(use, r.covered | given):
                     continue
                 if use.need not in found or r.order < found[use.need][0]:
                     found[use.need] = (r.order, Chain(use, r.path, r.covered))
             if self.project is not None:
                 for call in self.external_calls(fn):
                     for need, external in self.project.function_needs(call.qualname).items():
-                        if satisfied(external.qualname, need, call.covered, self.server_name):
+                        if satisfied(external.qualname, need, call.covered | given, self.server_name):
                             continue
                         if need not in found or call.order < found[need][0]:
                             found[need] = (call.order, Chain(None, call.path, call.covered, external))
             self._needs[key] = {need: chain for need, (_, chain) in found.items()}
         return self._needs[key]
 
-    def external_needs(self, target: ExternalTarget) -> dict[Need, Chain]:
+    def external_needs(self, target: ExternalTarget, given: frozenset[Need] = frozenset()) -> dict[Need, Chain]:
         """What a worker in another project module needs, as chains through that module."""
         if self.project is None or target.function is None or target.copied:
             return {}
         return {need: Chain(None, (), frozenset(), use)
-                for need, use in self.project.function_needs(target.function.qualname).items()}
+                for need, use in self.project.function_needs(target.function.qualname).items()
+                if not satisfied(use.qualname, need, given, self.server_name)}
 
     def first_need(self, site: SpawnSite, need: Need) -> Optional[Chain]:
-        """The first use of ``need`` that a worker of ``site`` makes with no such context."""
+        """The first use of ``need`` that a worker of ``site`` makes with no such context
+        (beyond what the site gives it: ``site.given``)."""
         for target in site.targets:
             if not target.copied:
-                chain = self.needs(target.function).get(need)
+                chain = self.needs(target.function, site.given).get(need)
                 if chain is not None:
                     return chain
         for external in site.external_targets:
-            chain = self.external_needs(external).get(need)
+            chain = self.external_needs(external, site.given).get(need)
             if chain is not None:
                 return chain
         return None

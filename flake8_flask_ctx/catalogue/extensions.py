@@ -21,3 +21,7 @@ LAZY_QUERY_METHODS = frozenset({
     "with_entities", "group_by", "having", "distinct", "yield_per", "select_from", "params",
     "execution_options", "enable_eagerloads", "where",
 })
+
+# App-bound objects that are one per app context and not thread-safe: a thread that shares
+# the view's app context (inherited contexts, FCX205) shares the very object.
+CONTEXT_SCOPED_SESSIONS = ("db.session",)

@@ -59,6 +59,15 @@ _FLASK_SUBMODULES = ("flask.globals.", "flask.helpers.", "flask.templating.", "f
 
 FLASK_APP = "flask.Flask"
 COPY_REQUEST_CONTEXT = "flask.copy_current_request_context"
+# Extensions whose hooks read the session on every request, so that its response always
+# varies on the cookie (Flask-Login's after_request hook: runtime facts, "Streams").
+SESSION_READING_EXTENSIONS = frozenset({"flask_login"})
+# An async view's event loop ends with the request, cancelling the tasks still pending
+# (runtime facts, "Async views"): these start one (``loop.create_task`` too).
+TASK_STARTERS = ("asyncio.create_task", "asyncio.ensure_future")
+LOOP_GETTERS = ("asyncio.get_running_loop", "asyncio.get_event_loop")
+# ``contextvars.copy_context().run(f)`` runs ``f`` in a copy of the caller's contexts (case 14)
+COPY_CONTEXT = "contextvars.copy_context"
 STREAM_WITH_CONTEXT = "flask.stream_with_context"
 
 # ``if has_request_context():`` guarantees both contexts in its body, has_app_context the app's.
@@ -103,6 +112,11 @@ RESPONSE_CLASS_ATTRIBUTE = "response_class"  # ``app.response_class(gen())``
 LAZY_BODY = frozenset({"form", "files", "json", "get_json", "data", "get_data", "values", "stream"})
 # Objects that die with the request: a hoisted FileStorage or stream is closed in the worker.
 PERISHABLE = frozenset({"files", "stream"})
+# Request members sent to a task queue or another process (FCX104): uploads (FileStorage,
+# which pickles but recurses forever when unpickled, and is no JSON), and MultiDicts of
+# strings, which JSON turns into plain dicts holding the first value of each key.
+UPLOAD_MEMBERS = frozenset({"files"})
+MULTIDICT_MEMBERS = frozenset({"form", "args", "values"})
 # Session methods that change it.
 SESSION_WRITES = frozenset({"update", "pop", "setdefault", "clear", "popitem", "__setitem__"})
 # Methods whose call only reads (the value can be computed in the view and passed on; which

@@ -12,6 +12,7 @@ from ..analysis.model import FunctionInfo
 from ..analysis.tree import Parents
 from ..analysis.workers import SpawnSite, Target
 from ..catalogue.flask_names import COPY_REQUEST_CONTEXT
+from ..catalogue.spawners import Kind
 from ..findings import Finding
 from ..rules import FixKind
 from .applicability import SAFE, Applicability
@@ -140,8 +141,11 @@ class FixContext:
         return None
 
     def spawner_has_context(self, site: SpawnSite) -> bool:
-        """The spawning code runs in a request: it is a function that no plain worker runs."""
-        if site.owner is None:
+        """The spawning code runs in a request (it is a function that no plain worker runs),
+        and the worker is a thread of this process: a copy or a hoisted value cannot be
+        handed to a task queue or another process (it is serialized), nor to a scheduled
+        job (it runs later, after the request)."""
+        if site.owner is None or site.spawner.kind is not Kind.THREAD:
             return False
         if self._plain_workers is None:
             self._plain_workers = {id(t.function) for other in self.analysis.spawn_sites

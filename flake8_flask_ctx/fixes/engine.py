@@ -151,7 +151,7 @@ def fix_module_source(source: str, options: Options, keep: Callable[[Finding, st
     first_findings: Optional[list[Finding]] = None
     for _ in range(MAX_ROUNDS):
         module = cst.parse_module(current)
-        analysis = ModuleAnalysis(module, options, current, module_name, package, project)
+        analysis = ModuleAnalysis(module, options, current, module_name, package, project, path)
         findings = [f for f in run_rules(analysis) if keep(f, current)]
         if first_findings is None:
             first_findings = findings

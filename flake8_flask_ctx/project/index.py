@@ -26,6 +26,7 @@ from .cache import SummaryCache
 from .layout import iter_modules, module_name, source_roots
 
 MAX_DEPTH = 12
+_CONTEXT_TASK_WORDS = ("__call__", "app_context", "Task")  # in any module defining such a class
 _TOP_LEVEL = re.compile(r"^(?:async\s+)?def\s+(\w+)|^class\s+(\w+)|^(\w+)\s*(?::[^=\n]*)?=(?!=)", re.M)
 
 
@@ -72,6 +73,7 @@ class ProjectIndex:
         self._needs: dict[str, dict[Need, ExternalUse]] = {}
         self._spawner_names: Optional[frozenset[str]] = None
         self._hints: Optional[ProjectHints] = None
+        self._context_task: Optional[bool] = None
         self.computed = 0  # summaries this process computed (not read from the cache)
 
     # --- modules ------------------------------------------------------------------------------
@@ -107,7 +109,8 @@ class ProjectIndex:
                 data = handle.read()
         except OSError:
             return None
-        key = self.cache.key(data) if self.cache is not None else ""
+        # the module's name and path are part of its summary: copies of one file differ
+        key = self.cache.key(f"{module}\0{self.relative(path)}".encode() + b"\0" + data) if self.cache is not None else ""
         cached = self.cache.get(key) if self.cache is not None else None
         if cached is not None:
             return cached
@@ -137,7 +140,7 @@ class ProjectIndex:
         module = self.module_of(path)
         self._summaries.pop(module, None)
         self._needs.clear()  # what a function needs may come through that module
-        self._spawner_names = self._hints = None
+        self._spawner_names = self._hints = self._context_task = None
 
     # --- names -----------------------------------------------------------------------------
 
@@ -251,6 +254,25 @@ class ProjectIndex:
     def returns_copy(self, qualname: str) -> bool:
         maker = self.function(qualname)
         return bool(maker and maker.summary.get("returns_copy"))
+
+    def has_context_task(self) -> bool:
+        """Does a module of the project define a task class whose ``__call__`` pushes the app's
+        context (Flask's ``FlaskTask``, the older ``ContextTask``)? Only modules whose text
+        could hold one are summarized for the answer."""
+        if self._context_task is None:
+            self._context_task = False
+            for module, path in self.modules().items():
+                try:
+                    with open(path, encoding="utf-8", errors="replace") as handle:
+                        text = handle.read()
+                except OSError:
+                    continue
+                if all(word in text for word in _CONTEXT_TASK_WORDS):
+                    summary = self.summary(module)
+                    if summary is not None and summary.get("context_task"):
+                        self._context_task = True
+                        break
+        return self._context_task
 
     # --- the prefilter's extra words --------------------------------------------------------
 

@@ -12,8 +12,10 @@ module itself would find:
   needs when it runs with none, through its same-module callees, with the chain; the calls
   it makes into other project modules (with the contexts pushed around them), for the index
   to follow; whether it is a decorator or helper that runs its argument in another thread
-  (``spawns``), pushes a context around calling it (``pushes``), or returns a copy of the
-  request context of it (``returns_copy``).
+  (``spawns``), pushes a context around calling it (``pushes``), returns a copy of the
+  request context of it (``returns_copy``), or is a task queue's task (``task``);
+- ``context_task``: the module defines a task class that pushes the app's context (its
+  queue's tasks, everywhere in the project, run in an app context).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from ..analysis.tree import dotted_name
 if TYPE_CHECKING:
     from ..analysis import ModuleAnalysis
 
-SUMMARY_VERSION = 1
+SUMMARY_VERSION = 2
 
 
 def summarize(analysis: "ModuleAnalysis", module: str,
@@ -55,6 +57,8 @@ def summarize(analysis: "ModuleAnalysis", module: str,
             summary["classes"][cls.name] = {"bases": [b for b in bases if b], "methods": sorted(cls.methods)}
     analysis.spawn_sites  # noqa: B018 - they tell which functions spawn their parameter
     spawned = analysis.workers.parameter_spawners()
+    if any(s.task_bases and analysis.workers.tasks.defines_context_task(s.task_bases) for s in analysis.workers.spawners):
+        summary["context_task"] = True  # a task class whose __call__ pushes the app's context
     for fn in facts.functions:
         name = _importable_name(fn, facts)
         if name is None:
@@ -94,6 +98,9 @@ def _function(analysis: "ModuleAnalysis", fn: FunctionInfo, spawned: dict[int, s
                                  "chain": [f"{f.display}()" for f in call.path]})
     if id(fn) in spawned:
         out["spawns"] = spawned[id(fn)]
+    task = workers.tasks.task_spawner(fn)
+    if task is not None:
+        out["task"] = task.name  # ``send.delay(...)`` elsewhere sends it to this queue
     pushed = workers.pushing_decorator(fn)
     if pushed:
         out["pushes"] = sorted(n.value for n in pushed)

@@ -43,6 +43,9 @@ class Rule:
     fixes: tuple[FixKind, ...] = ()
     level: Level = Level.ERROR
     default: bool = True  # reported unless deselected
+    # found only where threads inherit the starting code's context (``thread-inherit-context``,
+    # Python 3.14t): fixtures in fixtures/inherit/, examples checked with that setting
+    inherited_contexts: bool = False
 
     def message(self, **fields: object) -> str:
         """The full message text: starts with the code, as flake8 expects."""

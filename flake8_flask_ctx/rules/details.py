@@ -9,6 +9,7 @@ import libcst as cst
 
 from ..analysis import ModuleAnalysis
 from ..analysis.model import FunctionInfo, Scope
+from ..analysis.streams import Stream
 from ..analysis.workers import Chain, ExternalTarget, Reached, SpawnSite, Target
 from ..findings import Detail, Step
 
@@ -118,3 +119,30 @@ class StreamedGenerator(Detail):
 
     def steps(self, analysis: ModuleAnalysis) -> tuple[Step, ...]:
         return chain_steps(analysis, self.chain, f"uses {self.chain.written}")
+
+
+@dataclass(frozen=True)
+class ImportTimeUse(Detail):
+    """FCX103: a use at import time, directly (``function`` None) or in ``function``, called
+    at import time, reaching it through ``chain``."""
+
+    function: Optional[FunctionInfo]
+    chain: Optional[Chain]
+
+    def steps(self, analysis: ModuleAnalysis) -> tuple[Step, ...]:
+        return chain_steps(analysis, self.chain, f"uses {self.chain.written}") if self.chain else ()
+
+
+@dataclass(frozen=True)
+class UnawaitedTask(Detail):
+    """FCX105: a task the async ``view`` starts and does not await."""
+
+    view: FunctionInfo
+
+
+@dataclass(frozen=True)
+class StreamedSession(Detail):
+    """FCX401/FCX402: a session use ``reached`` from the generator of ``stream``."""
+
+    stream: Stream
+    reached: Reached

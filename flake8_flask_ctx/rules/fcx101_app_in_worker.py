@@ -1,7 +1,10 @@
-"""FCX101: a worker uses an app-bound proxy or extension object, and a new thread has no app.
+"""FCX101: a worker uses an app-bound proxy or extension object, and where it runs there is
+no app context.
 
-Reported at the spawn call, like FCX100. ``url_for`` is special: under a bare app context
-it still needs a request, or SERVER_NAME (runtime facts, case 9).
+Reported where the work leaves the request, like FCX100. ``url_for`` is special: under a
+bare app context it still needs a request, or SERVER_NAME (runtime facts, case 9). A task
+queue's task has an app context where the project's task class pushes one (Flask's Celery
+pattern): see ``analysis/tasks.py``.
 """
 
 from __future__ import annotations
@@ -9,24 +12,24 @@ from __future__ import annotations
 from typing import Iterator
 
 from ..analysis import ModuleAnalysis
-from ..analysis.workers import Chain
-from ..catalogue.contexts import RUNTIME_ERROR, URL_ADAPTER_ERROR, Need
+from ..analysis.workers import Chain, SpawnSite
+from ..catalogue.contexts import URL_ADAPTER_ERROR, Need
 from ..catalogue.flask_names import NEEDS_REQUEST_FOR_URLS
 from ..findings import Finding
 from .base import FixKind, Rule
 from .details import WorkerNeed
+from .wording import APP_ERROR, NO_APP, PUSH_APP
 
-APP_FIX = ("Compute the value in the view and pass it, or pass app = "
-           "current_app._get_current_object() and use 'with app.app_context():' in the worker")
-URL_FIX = ("Build the URL in the view and pass it, or run this one worker in a request copy "
-           "(copy_current_request_context); an app context alone needs SERVER_NAME")
+URL_FIX = "build the URL in the view and pass it (an app context alone needs SERVER_NAME)"
 
 
-def _failure(chain: Chain) -> dict[str, str]:
+def _failure(site: SpawnSite, chain: Chain) -> dict[str, str]:
     urls = chain.qualname in NEEDS_REQUEST_FOR_URLS
-    if urls and Need.APP in chain.covered:
-        return {"where": "under an app context but no request", "error": URL_ADAPTER_ERROR, "fix": URL_FIX}
-    return {"where": "with no app context", "error": RUNTIME_ERROR[Need.APP], "fix": URL_FIX if urls else APP_FIX}
+    if urls and Need.APP in chain.covered | site.given:
+        return {"where": "under an app context but no request", "error": URL_ADAPTER_ERROR.rstrip("."),
+                "fix": URL_FIX}
+    return {"where": NO_APP[site.spawner.kind], "error": APP_ERROR,
+            "fix": URL_FIX if urls else PUSH_APP[site.spawner.kind]}
 
 
 def check(analysis: ModuleAnalysis) -> Iterator[Finding]:
@@ -34,14 +37,13 @@ def check(analysis: ModuleAnalysis) -> Iterator[Finding]:
         chain = analysis.workers.first_need(site, Need.APP)
         if chain is not None:
             yield RULE.finding(analysis, site.node, WorkerNeed(site, chain), worker=site.worker_chain(chain),
-                               what=chain.written, at=chain.at(analysis),
-                               **_failure(chain))
+                               what=chain.written, at=chain.at(analysis), **_failure(site, chain))
 
 
 RULE = Rule(
     "FCX101",
     "worker uses an app-bound proxy or extension object with no app context",
-    "{worker} uses {what} ({at}) {where}: {error} {fix}",
+    "{worker} uses {what} ({at}) {where} ({error}); {fix}",
     check,
     fixes=(FixKind.HOIST, FixKind.APP_CONTEXT, FixKind.COPY_PER_WORKER),
 )

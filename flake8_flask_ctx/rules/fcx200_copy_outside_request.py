@@ -74,11 +74,9 @@ def _decorator_findings(analysis: ModuleAnalysis, fn: FunctionInfo) -> Iterator[
 RULE = Rule(
     "FCX200",
     "copy_current_request_context evaluated where no request is active",
-    "copy_current_request_context is evaluated {where}, where no request is "
-    "active: RuntimeError: 'copy_current_request_context' can only be used when "
-    "a request context is active. Decorate a closure inside the view, or drop "
-    "the decorator and wrap at the spawn site in the view: "
-    "Thread(target=copy_current_request_context({name}))",
+    "copy_current_request_context is evaluated {where}, with no request to copy "
+    "(RuntimeError); wrap at the spawn site in the view instead: "
+    "copy_current_request_context({name})",
     check,
     fixes=(FixKind.MOVE_COPY_INTO_VIEW,),
 )

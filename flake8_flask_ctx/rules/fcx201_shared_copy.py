@@ -14,6 +14,7 @@ from typing import Iterator, Optional, Union
 
 from ..analysis import ModuleAnalysis
 from ..analysis.workers import ExternalTarget, SpawnSite, Target
+from ..catalogue.spawners import Carry
 from ..findings import Finding
 from .base import FixKind, Rule
 from .details import SharedCopy
@@ -45,6 +46,13 @@ def _how(analysis: ModuleAnalysis, site: SpawnSite, target: Union[Target, Extern
 
 
 def check(analysis: ModuleAnalysis) -> Iterator[Finding]:
+    for site in analysis.spawn_sites:  # the spawner makes the one copy: Flask-Executor's map
+        if site.spawner.carries is Carry.ONE_COPY:
+            for target in (*site.targets, *site.external_targets):
+                how = f"{site.spawner.name} copies it once for all the items"
+                yield RULE.finding(analysis, site.node, SharedCopy(site, target), worker=f"worker {_display(target)}",
+                                   how=how, name=_name(target))
+                break
     parents = analysis.facts.parents
     # a copy another module's helper made (``send = with_request(f)``) is one copy too
     copied = [(site, t) for site in analysis.spawn_sites for t in (*site.targets, *site.external_targets)
@@ -74,12 +82,9 @@ def _name(target: Union[Target, ExternalTarget]) -> str:
 RULE = Rule(
     "FCX201",
     "one copied request context entered by several workers",
-    "{worker} runs one copied request context in several threads ({how}): once tasks "
-    "do I/O, ValueError: <Token ...> was created in a different Context (Flask "
-    "2.2-3.1; AssertionError: Popped wrong app context on <=2.1, RuntimeError: "
-    "Cannot pop this context on 3.2), and pooled threads may later read a stale "
-    "request. Pass the values each task needs, or copy once per task in the view: "
-    "copy_current_request_context({name}) inside the loop",
+    "{worker} runs one copied request context in several threads ({how}): tasks that "
+    "overlap fail (ValueError: <Token ...> was created in a different Context); copy once "
+    "per task: copy_current_request_context({name}) inside the loop",
     check,
     fixes=(FixKind.HOIST, FixKind.COPY_PER_WORKER),
 )

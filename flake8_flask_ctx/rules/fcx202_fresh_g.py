@@ -76,7 +76,7 @@ def _site_findings(analysis: ModuleAnalysis, site: SpawnSite, preset: set[str],
             if attr is None or not fresh or id(r.ref) in reported:
                 continue
             if r.ref.store and attr in read_after:
-                action, result = "writes", "the write is silently lost: the view never sees it"
+                action, result = "writes", "the view never sees the write"
             elif not r.ref.store and attr in set_before and attr not in own_writes:
                 action, result = "reads", f"AttributeError: {attr}"
             else:
@@ -89,8 +89,8 @@ def _site_findings(analysis: ModuleAnalysis, site: SpawnSite, preset: set[str],
 RULE = Rule(
     "FCX202",
     "a worker in a copied or pushed context relies on the view's g",
-    "{worker} {action} g.{attr} in a copied context, which gets a fresh g: "
-    "{result}. Pass the value as an argument (or return it) instead of going through g",
+    "{worker} {action} g.{attr} in a copied context, which gets a fresh g ({result}); "
+    "pass the value (or return it) instead",
     check,
     fixes=(FixKind.HOIST,),
 )

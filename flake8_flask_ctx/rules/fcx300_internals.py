@@ -64,8 +64,8 @@ def _captured_context(analysis: ModuleAnalysis, fn: FunctionInfo, item: WithItem
 RULE = Rule(
     "FCX300",
     "removed Flask context internals and homemade context copiers",
-    "{what}: {why}. Use the public API: pass values and use 'with "
-    "app.app_context():' in the worker, or copy_current_request_context once per task",
+    "{what}: {why}; pass values and push 'with app.app_context():' in the worker, or "
+    "copy_current_request_context once per task",
     check,
     level=Level.WARNING,
 )

@@ -29,8 +29,7 @@ def check(analysis: ModuleAnalysis) -> Iterator[Finding]:
 RULE = Rule(
     "FCX301",
     "private Flask context internals that still exist",
-    "{name} is private to Flask: {status}. It works on today's Flask; use the public API "
-    "(current_app, request, has_request_context(), copy_current_request_context) before upgrading",
+    "{name} is private to Flask ({status}); it works today: use the public API before upgrading",
     check,
     level=Level.WARNING,
 )

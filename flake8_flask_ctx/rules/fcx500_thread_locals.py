@@ -16,7 +16,8 @@ import libcst as cst
 from ..analysis import ModuleAnalysis
 from ..analysis.model import Binding, BindingKind, Ref
 from ..analysis.workers import SpawnSite, call_argument, literal_elements
-from ..catalogue.thread_locals import THREAD_LOCAL_WRITES, THREAD_LOCALS
+from ..catalogue.spawners import Kind
+from ..catalogue.thread_locals import THREAD_LOCAL_WRITES, THREAD_LOCALS, ThreadLocal
 from ..findings import Finding
 from .base import Rule
 from .details import WorkerUse
@@ -25,7 +26,7 @@ from .details import WorkerUse
 class _Locals:
     def __init__(self, analysis: ModuleAnalysis) -> None:
         self.analysis = analysis
-        self.kinds: dict[int, tuple[str, str]] = {}
+        self.kinds: dict[int, ThreadLocal] = {}
         for scope in analysis.facts.scopes:
             for bindings in scope.bindings.values():
                 for b in bindings:
@@ -69,6 +70,8 @@ def check(analysis: ModuleAnalysis) -> Iterator[Finding]:
         return
     reported: set[int] = set()
     for site in analysis.spawn_sites:
+        if site.spawner.kind not in (Kind.THREAD, Kind.JOB):
+            continue  # another process: what it sees of this one is not thread-local state
         spawner_refs = site.owner.refs if site.owner is not None else analysis.facts.module_refs
         set_before = {id(b) for ref in spawner_refs if ref.order < site.call.order and locals_.is_write(ref)
                       for b in [locals_.binding(ref, {})] if b is not None}
@@ -84,17 +87,19 @@ def check(analysis: ModuleAnalysis) -> Iterator[Finding]:
                 if b is None or id(b) not in set_before or id(b) in own or locals_.is_write(r.ref) \
                         or not r.ref.attrs or id(r.ref) in reported:
                     continue
+                local = locals_.kinds[id(b)]
+                if local.in_context and site.given:
+                    continue  # the worker runs in a copy of the spawner's contextvars
                 reported.add(id(r.ref))
-                kind, result = locals_.kinds[id(b)]
                 what = ".".join((r.ref.name, *r.ref.attrs))
                 yield RULE.finding(analysis, r.ref.node, WorkerUse(site, target, r), worker=f"worker {r.chain}",
-                                   what=what, obj=r.ref.name, kind=kind, result=result)
+                                   what=what, obj=r.ref.name, kind=local.what, result=local.result)
 
 
 RULE = Rule(
     "FCX500",
     "thread-local state set in the spawning thread is read in a worker",
-    "{worker} reads {what}, but {obj} is {kind} set in the spawning thread: the "
-    "worker sees its own empty copy ({result}). Pass the value as an argument",
+    "{worker} reads {what}, but {obj} is {kind} set in the spawning thread: the worker "
+    "has its own empty copy ({result}); pass the value as an argument",
     check,
 )
