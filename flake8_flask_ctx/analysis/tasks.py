@@ -22,7 +22,7 @@ from .model import BindingKind, CallSite, ClassInfo, FunctionInfo, Scope
 
 if TYPE_CHECKING:
     from ..project.index import ProjectFunction
-    from .workers import WorkerAnalysis
+    from .workers import SpawnSite, WorkerAnalysis
 
 # ``apply_async(args=[...], kwargs={...})``, ``signature(args, kwargs)``, ``schedule(args=...)``
 _ARGS_SLOT = ArgSlot(0, ("args",))
@@ -82,15 +82,68 @@ class Tasks:
 
     # --- which context a task runs in ----------------------------------------------------------
 
-    def given(self, spawner: Spawner) -> frozenset[Need]:
-        """The contexts the queue's tasks run in: an app context where the project's task
-        class pushes one."""
-        if not spawner.task_bases:
+    def given(self, site: "SpawnSite") -> frozenset[Need]:
+        """The contexts a task of ``site`` runs in: an app context where its task class pushes
+        one. ``@celery.task(base=ContextTask)`` names it; ``@celery.task`` has its app's (the
+        ``task_cls=`` of the ``Celery(...)`` that made it, or ``celery.Task = ContextTask``,
+        followed into the factory that returns it); ``@shared_task`` has the default app's,
+        which is taken to be the project's own task class, wherever it is defined."""
+        bases = site.spawner.task_bases
+        if not bases:
             return frozenset()
+        decorator, scope = site.target_expr, site.call.scope
+        app = frozenset({Need.APP})
+        if isinstance(decorator, cst.Call) and self._pushing_class(_keyword(decorator, "base"), scope, bases):
+            return app
+        func = decorator.func if isinstance(decorator, cst.Call) else decorator
+        if isinstance(func, cst.Attribute) and not self._imported(func.value, scope):
+            return app if self._app_installs(func.value, scope, bases) else frozenset()
         if self._pushes is None:
-            self._pushes = self.defines_context_task(spawner.task_bases) or (
+            self._pushes = self.defines_context_task(bases) or (
                 self.workers.project is not None and self.workers.project.has_context_task())
-        return frozenset({Need.APP}) if self._pushes else frozenset()
+        return app if self._pushes else frozenset()
+
+    def _imported(self, expr: cst.BaseExpression, scope: Scope) -> bool:
+        bindings = self.resolver.lookup(scope, expr.value) if isinstance(expr, cst.Name) else None
+        return bool(bindings) and all(b.kind is BindingKind.IMPORT for b in bindings)
+
+    def _app_installs(self, expr: cst.BaseExpression, scope: Scope, bases: tuple[str, ...], depth: int = 0) -> bool:
+        """Does the queue app ``expr`` get a task class that pushes the app's context?"""
+        if depth > 3 or not isinstance(expr, cst.Name):
+            return False
+        defining = self.resolver.defining_scope(scope, expr.value)
+        for binding in (defining.bindings.get(expr.value, []) if defining is not None else []):
+            made = binding.value
+            if binding.kind is not BindingKind.ASSIGN or not isinstance(made, cst.Call):
+                continue
+            factory = self.resolver.function_of(made.func, defining)
+            if factory is not None:  # ``celery = make_celery(app)``: what the factory returns
+                if any(self._app_installs(r.value, factory.scope, bases, depth + 1)
+                       for r in factory.returns if r.value is not None):
+                    return True
+            elif self._pushing_class(_keyword(made, "task_cls"), defining, bases):
+                return True
+            if any(self._pushing_class(value, defining, bases)
+                   for value in self._task_assignments(expr.value, defining)):  # ``celery.Task = X``
+                return True
+        return False
+
+    def _task_assignments(self, name: str, scope: Scope) -> list[cst.BaseExpression]:
+        """The values assigned to ``<name>.Task`` in ``scope``."""
+        parents = self.workers.facts.parents
+        refs = scope.function.refs if scope.function is not None else self.workers.facts.module_refs
+        values = []
+        for ref in refs:
+            if ref.name == name and ref.store and ref.attrs == ("Task",):
+                target = parents.of(ref.node)
+                statement = parents.of(target) if isinstance(target, cst.AssignTarget) else None
+                if isinstance(statement, cst.Assign):
+                    values.append(statement.value)
+        return values
+
+    def _pushing_class(self, expr: Optional[cst.BaseExpression], scope: Scope, bases: tuple[str, ...]) -> bool:
+        cls = self.resolver.class_of(expr, scope) if expr is not None else None
+        return cls is not None and self._is_task_class(cls, bases) and self._call_pushes_app(cls)
 
     def defines_context_task(self, bases: tuple[str, ...]) -> bool:
         """Does this module define a task class whose ``__call__`` pushes an app context?"""
@@ -167,3 +220,7 @@ class Tasks:
             spawner = next((s for s in self.workers.spawners if s.name == name), None) if name else None
             return function, spawner
         return None, None
+
+
+def _keyword(call: cst.Call, name: str) -> Optional[cst.BaseExpression]:
+    return next((a.value for a in call.args if a.keyword is not None and a.keyword.value == name), None)

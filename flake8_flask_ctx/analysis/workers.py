@@ -237,7 +237,7 @@ class WorkerAnalysis:
         if site.spawner.carries is not Carry.NOTHING or site.carried:
             site.given = frozenset(Need)
         elif site.spawner.kind is Kind.TASK:
-            site.given = self.tasks.given(site.spawner)
+            site.given = self.tasks.given(site)
         elif self.runtime.inherit_context and site.owner is not None and site.spawner.kind is Kind.THREAD \
                 and (site.spawner.inherits or site.spawner.lazy_threads):
             site.given = frozenset(Need)

@@ -8,6 +8,11 @@ For app-bound needs that can neither be hoisted nor copied (an extension object 
 - A module-level worker has no such local. It can push the module's own ``app = Flask(...)``
   safely only when the spawning view is a route of that very app; under a blueprint or an
   app factory another app may serve the request, so the rewrite is unsafe there.
+- A task queue's task or a scheduled job (module-level, by necessity: it is imported by the
+  worker process, or named by the scheduler) pushes the module's own ``app``: the worker
+  that imports the module builds that very app, so there is no other app it could mean.
+  Unsafe all the same: the function can also be called directly, in a request, where it
+  would now get a new app context (a fresh ``g``, a database session of its own).
 
 Never for workers that need the request (an app context carries none), use ``g`` (it would
 be a fresh one) or ``url_for`` without ``SERVER_NAME``.
@@ -24,6 +29,7 @@ from ..analysis.tree import dotted_name
 from ..analysis.workers import SpawnSite
 from ..catalogue.contexts import Need
 from ..catalogue.flask_names import CURRENT_APP, FLASK_APP, G, VIEW_DECORATORS
+from ..catalogue.spawners import Kind
 from ..options import match_dotted
 from .applicability import SAFE, Applicability, unsafe
 from .context import FixContext
@@ -56,8 +62,9 @@ def _routes_of(ctx: FixContext, fn, app: str) -> bool:
 
 def plan_app_context(ctx: FixContext, site: SpawnSite, allow_unsafe: bool = False) -> Optional[Applicability]:
     workers = ctx.analysis.workers
-    needing = [t for t in site.targets if not t.copied and workers.needs(t.function)]
-    if not needing or site.owner is None or site.thread_class is not None:
+    queued = site.spawner.kind in (Kind.TASK, Kind.JOB)
+    needing = [t for t in site.targets if not t.copied and workers.needs(t.function, site.given)]
+    if not needing or (site.owner is None and not queued) or site.thread_class is not None:
         return None
     for t in needing:
         needs = workers.needs(t.function)
@@ -78,12 +85,15 @@ def plan_app_context(ctx: FixContext, site: SpawnSite, allow_unsafe: bool = Fals
         if fn.parent.kind is ScopeKind.MODULE:
             if app is None or app in fn.scope.bindings:
                 return None  # would need a new parameter; leave the finding
-            if not _routes_of(ctx, site.owner, app):
+            if queued:
+                verdict = verdict & unsafe(f"a direct call of {fn.name}() in a request would now run in a new "
+                                           "app context: a fresh g and a database session of its own")
+            elif not _routes_of(ctx, site.owner, app):
                 verdict = verdict & unsafe(f"{fn.name}() would push the module's {app}, which may not be "
                                            "the app serving the request (a blueprint, an app factory)")
             choices.append((fn, app, None))
         else:
-            if anchor is None or not ctx.spawner_has_context(site):
+            if queued or anchor is None or not ctx.spawner_has_context(site):
                 return None  # current_app is only bound where the spawner has a context
             taken = set(fn.scope.bindings) | set(site.owner.scope.bindings) | set(ctx.analysis.facts.scope.bindings)
             name = unique("app" if "app" not in taken else "real_app", taken)
