@@ -640,8 +640,8 @@ def _finish_check(run: Run, results: list[FileResult], baseline, out: TextIO, ch
     out.flush()
     if fmt == "text" and _is_terminal(sys.stdout):
         files = sum(1 for r in results if not r.error and not r.skipped) if checked else 0
-        sys.stdout.write(Style(_use_color(run.color, sys.stdout)).paint(
-            summary(results, settings.unsafe_fixes, baselined, files), "1"))
+        line = summary(results, settings.unsafe_fixes, baselined, files).rstrip("\n")
+        sys.stdout.write(Style(_use_color(run.color, sys.stdout)).paint(line, "1") + "\n")
         sys.stdout.flush()
     return exit_status(results, settings, run.exit_zero)
 

@@ -13,8 +13,11 @@ command line's precedence (``config.PRECEDENCE``): a flag given to flake8 wins, 
 
 from __future__ import annotations
 
+import argparse
 import ast
 import logging
+import os
+import sys
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Optional
 
@@ -84,51 +87,50 @@ class FlaskCtxChecker:
             yield f.line, f.col, f.message, type(self)
 
 
-def _flake8_config_section(options: Any) -> Optional[tuple[str, dict[str, str]]]:
-    """The ``[flake8]`` section flake8 itself read (its --config, --append-config and
-    --isolated included), or None when flake8 cannot tell us."""
-    try:
-        from flake8.options.config import load_config
-    except ImportError:  # pragma: no cover - flake8 < 5
+def _flake8_argv() -> Optional[list[str]]:
+    """flake8's own arguments when this process is the flake8 command (or one of its -j
+    workers, which inherit them); None under flake8's Python API."""
+    if not sys.argv:
         return None
+    program = sys.argv[0].replace("\\", "/")
+    if os.path.basename(program) in ("flake8", "flake8.exe") or program.endswith("flake8/__main__.py"):
+        return sys.argv[1:]
+    return None
+
+
+def _command_line(argv: list[str]) -> tuple[bool, set[str]]:
+    """(--isolated given, the options given as --fcx-* flags). flake8 folds its config
+    file into the values it hands us; its command line is read again here so that a flag
+    can win over [tool.flask-ctx] while the config file does not (flags written out in full)."""
+    parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    parser.add_argument("--isolated", action="store_true")
+    for spec in OPTION_SPECS:
+        parser.add_argument(_flag(spec.name), dest=_dest(spec.name), default=None)
     try:
-        cfg, cfg_dir = load_config(getattr(options, "config", None),
-                                   list(getattr(options, "append_config", None) or []),
-                                   isolated=bool(getattr(options, "isolated", False)))
-    except Exception:  # noqa: BLE001 - flake8 reported its own config errors already
-        return None
-    if "flake8" not in cfg:
-        return (cfg_dir, {})
-    return (getattr(options, "config", None) or cfg_dir, dict(cfg["flake8"]))
+        known, _ = parser.parse_known_args(argv)
+    except SystemExit:  # pragma: no cover - a malformed command line flake8 rejects itself
+        return False, set()
+    return known.isolated, {spec.name for spec in OPTION_SPECS if getattr(known, _dest(spec.name)) is not None}
 
 
 def _shared_values(options: Any, merged: Mapping[str, list[str]]) -> dict[str, list[str]]:
-    """flake8's merged value (its command line over its config files) becomes a
-    command-line value when it differs from what the config file says; otherwise
-    ``[tool.flask-ctx]`` comes before ``[flake8]``."""
+    """Per option: a flag given to flake8, then [tool.flask-ctx], then flake8's config
+    file (flake8's merged value), then the default: ``config.PRECEDENCE``."""
     from flake8.exceptions import ExecutionError
 
-    from .config import ConfigError, find_config, flake8_section_options, load_config
+    from .config import ConfigError, find_config, load_config
 
-    isolated = bool(getattr(options, "isolated", False))
+    argv = _flake8_argv()
+    isolated, flags = _command_line(argv) if argv is not None else (False, set())
     try:
         pyproject = None if isolated else find_config(Path.cwd())
         table = load_config(pyproject) if pyproject is not None else {}
-        found = _flake8_config_section(options)
-        section = flake8_section_options(found[0], found[1]) if found is not None else None
     except ConfigError as exc:
         raise ExecutionError(f"flake8-flask-ctx: {exc}") from None
     values: dict[str, list[str]] = {}
     for spec in OPTION_SPECS:
-        value = merged[spec.name]
-        if section is None:  # cannot tell the command line from the config file
-            from_command_line = value != list(spec.default)
-        else:
-            from_command_line = value != section.get(spec.name, list(spec.default))
-        if from_command_line:
-            values[spec.name] = value
-        elif spec.name in table:
+        if spec.name not in flags and spec.name in table:
             values[spec.name] = list(table[spec.name])  # type: ignore[arg-type]
         else:
-            values[spec.name] = value
+            values[spec.name] = list(merged[spec.name])
     return values

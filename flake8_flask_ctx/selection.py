@@ -30,7 +30,7 @@ CODE_SYNTAX = re.compile(r"[A-Z]{1,3}[0-9]{0,3}")  # flake8's VALID_CODE_PREFIX
 _SPLIT = re.compile(r"[,\s]+")
 
 # skipped in every directory walked, unless ``exclude`` replaces the list
-DEFAULT_EXCLUDE: tuple[str, ...] = (".*", "__pycache__", "node_modules", "venv")
+DEFAULT_EXCLUDE: tuple[str, ...] = (".*", "__pycache__", "node_modules", "venv", "build", "dist")
 
 
 class SelectionError(ValueError):
