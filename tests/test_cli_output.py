@@ -164,7 +164,7 @@ def test_summary_line_on_a_terminal_only(tmp_path: Path) -> None:
     assert "Found" not in piped.stdout + piped.stderr
     clean = tmp_path / "clean"
     write(clean / "x.py", CLEAN)
-    assert on_tty("check", ".", cwd=clean).text.splitlines()[-1].endswith("No findings in 1 file.")
+    assert ANSI.sub("", on_tty("check", ".", cwd=clean).text).splitlines()[-1] == "No findings in 1 file."
     # unsafe fixes counted apart
     unsafe = (ROOT / "fixtures" / "autofix").glob("*_unsafe_*.py")
     path = next(p for p in sorted(unsafe) if not p.name.endswith(".fixed.py"))
