@@ -44,20 +44,28 @@ def page(code: str) -> Optional[str]:
         return None
 
 
+def _chunks(markdown_text: str) -> list[tuple[bool, str]]:
+    """``(is code, text)`` pieces: fenced code blocks apart from the prose around them."""
+    chunks: list[tuple[bool, list[str]]] = []
+    fence = False
+    for line in markdown_text.splitlines(keepends=True):
+        if line.lstrip().startswith("```"):
+            chunks.append((True, [line]) if not fence else (True, []))
+            if fence:
+                chunks[-2][1].append(line)
+                chunks.pop()
+            fence = not fence
+            continue
+        if not chunks or chunks[-1][0] != fence:
+            chunks.append((fence, []))
+        chunks[-1][1].append(line)
+    return [(code, "".join(lines)) for code, lines in chunks]
+
+
 def absolute_links(markdown: str, base_url: str) -> str:
     """Relative link targets resolved against ``base_url``; code blocks left alone."""
-    out, fence = [], None
-    for line in markdown.splitlines(keepends=True):
-        stripped = line.lstrip()
-        if stripped.startswith("```"):
-            fence = None if fence else "```"
-            out.append(line)
-            continue
-        if fence:
-            out.append(line)
-            continue
-        out.append(_LINK.sub(lambda m: _resolve(m, base_url), line))
-    return "".join(out)
+    return "".join(text if code else _LINK.sub(lambda m: _resolve(m, base_url), text)
+                   for code, text in _chunks(markdown))
 
 
 def _resolve(match: "re.Match[str]", base_url: str) -> str:
@@ -81,19 +89,16 @@ def markdown(code: str) -> str:
 
 def to_text(markdown_text: str) -> str:
     """Plain text for SARIF's ``help.text``: links become ``text (URL)``, emphasis and
-    heading marks go, code blocks stay as they are."""
-    out, fence = [], False
-    for line in markdown_text.splitlines():
-        if line.lstrip().startswith("```"):
-            fence = not fence
+    heading marks go, code blocks are indented."""
+    out = []
+    for code, text in _chunks(markdown_text):
+        if code:
+            out.extend("    " + line for line in text.splitlines() if not line.lstrip().startswith("```"))
             continue
-        if fence:
-            out.append("    " + line)
-            continue
-        line = _LINK.sub(lambda m: m.group(2) if m.group(2) == m.group(3) else f"{m.group(2)} ({m.group(3)})", line)
-        line = re.sub(r"^#+\s*", "", line)
-        line = re.sub(r"\*\*([^*]+)\*\*", r"\1", line)
-        out.append(line)
+        text = _LINK.sub(lambda m: m.group(2) if m.group(2) == m.group(3) else f"{m.group(2)} ({m.group(3)})", text)
+        text = re.sub(r"^#+\s*", "", text, flags=re.M)
+        text = re.sub(r"\*\*([^*]+)\*\*", r"\1", text)
+        out.extend(text.splitlines())
     return "\n".join(out).strip() + "\n"
 
 
