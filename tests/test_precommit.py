@@ -7,6 +7,7 @@ package installed from a git clone), so this also proves the hooks install from 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -70,3 +71,29 @@ def test_fix_hook_rewrites_the_buggy_file(project: Path, env: dict[str, str]) ->
     assert (project / "buggy.py").read_text() == FIXED.read_text()
     again = try_repo(project, env, "flask-ctx-fix", "buggy.py")
     assert again.returncode == 0, again.stdout + again.stderr
+
+
+def test_hooks_run_serially_and_honour_exclude() -> None:
+    """pre-commit runs a hook in parallel batches (one process per CPU) unless
+    require_serial; flask-ctx spreads the files over every CPU itself. And pre-commit names
+    each staged file, so the hooks pass --force-exclude for [tool.flask-ctx] exclude."""
+    text = (ROOT / ".pre-commit-hooks.yaml").read_text()
+    hooks = re.split(r"^- ", text, flags=re.M)[1:]
+    assert len(hooks) == 2
+    for hook in hooks:
+        assert re.search(r"^  require_serial: true$", hook, re.M), hook
+        assert re.search(r"^  entry: flask-ctx (check|fix) --force-exclude$", hook, re.M), hook
+
+
+def test_exclude_applies_to_the_files_pre_commit_names(project: Path, env: dict[str, str]) -> None:
+    shutil.copy(BUGGY, project / "generated.py")
+    (project / "pyproject.toml").write_text('[tool.flask-ctx]\nextend-exclude = ["generated.py"]\n')
+    _git(project, "add", ".")
+    try:
+        result = try_repo(project, env, "flask-ctx", "generated.py", "clean.py")
+        assert result.returncode == 0, result.stdout + result.stderr
+    finally:
+        (project / "pyproject.toml").unlink()
+        (project / "generated.py").unlink()
+        _git(project, "add", "-A")
+
