@@ -212,7 +212,9 @@ def _check(source: SourceFile, settings: Settings, offers: bool = True) -> FileR
             kinds = {offer.applicability for offer in by_finding.values()}
             if "unsafe" in kinds and fixes.source != source.text:
                 result.edits["unsafe"] = replacements(source.text, fixes.source)
-            if "safe" in kinds:
+            if kinds == {"safe"}:  # no unsafe fix chosen: the text is the one fix writes
+                result.edits["safe"] = replacements(source.text, fixes.source)
+            elif "safe" in kinds:
                 safe = fix_source(source.text, settings.options, keep=keep, unsafe=False)
                 if safe.converged and safe.source != source.text:
                     result.edits["safe"] = replacements(source.text, safe.source)
