@@ -296,3 +296,17 @@ def test_fix_leaves_noqa_findings_alone(tmp_path: Path) -> None:
     proc = flask_ctx("fix", str(path))
     assert (proc.returncode, proc.stdout) == (0, "")
     assert path.read_text() == source
+
+
+def test_github_and_sarif_give_the_line_of_a_syntax_error(tmp_path: Path) -> None:
+    """Defect: the github annotation for a syntax error had no line= although it is known."""
+    write(tmp_path / "broken.py", BUGGY + "def f(:\n")
+    proc = flask_ctx("check", "--format", "github", "broken.py", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert re.fullmatch(r"::error file=broken\.py,line=15,col=\d+,title=flask-ctx::syntax error: .+\(line 15\)\n",
+                        proc.stdout), proc.stdout
+    import json
+
+    log = json.loads(flask_ctx("check", "--format", "sarif", "broken.py", cwd=tmp_path).stdout)
+    (note,) = log["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+    assert note["locations"][0]["physicalLocation"]["region"]["startLine"] == 15
