@@ -118,8 +118,9 @@ class Options:
                 if values.get(key) is not None:
                     raw = values[key]
                     if spec.flag:
+                        text = ",".join(raw) if isinstance(raw, (list, tuple)) else str(raw)
                         kwargs[spec.name.replace("-", "_")] = raw if isinstance(raw, bool) else \
-                            str(raw).strip().lower() in ("1", "true", "yes", "on")
+                            text.strip().lower() in ("1", "true", "yes", "on")
                         break
                     items = raw.split(",") if isinstance(raw, str) and spec.single is None else \
                         [raw] if isinstance(raw, str) else raw

@@ -26,16 +26,20 @@ from libcst import ParserSyntaxError
 from .deep import run_deep
 from .engine import check_source, parse_guard
 from .findings import Finding, Step
+from .fingerprints import code_hash, line_codes
 from .fixes import AppliedFix, fix_source
-from .project.index import forget_module
-from .noqa import Suppressions
+from .noqa import Suppressions, add_noqa
 from .options import Options
+from .prefilter import may_have_findings
+from .project.index import forget_module
+from .selection import PerFileIgnore, decide, default_select, ignored_for
 from .sources import (
     DEFAULT_MAX_FILE_SIZE, ChangedOnDisk, FileTooLarge, NotWritten, SourceError,
-    SourceFile, encode_source, keep_lost_bytes, read_source, split_lines, write_source,
+    SourceFile, UndecodableSource, _too_large, decode_source, encode_source, keep_lost_bytes, read_source, split_lines,
+    write_source,
 )
 
-CHECK, FIX, DIFF = "check", "fix", "diff"
+CHECK, FIX, DIFF, ADD_NOQA = "check", "fix", "diff", "add-noqa"
 NO_NEWLINE = "\n\\ No newline at end of file\n"
 
 
@@ -44,18 +48,21 @@ class Settings:
     """Everything a worker process needs to handle a file (picklable)."""
 
     options: Options = field(default_factory=Options)
-    select: tuple[str, ...] = ("FCX",)
+    select: tuple[str, ...] = field(default_factory=default_select)
     ignore: tuple[str, ...] = ()
     mode: str = CHECK
     max_file_size: Optional[int] = DEFAULT_MAX_FILE_SIZE  # bytes; None: no limit
     unsafe_fixes: bool = False  # fix: apply unsafe fixes too; check: count them as fixable
     fix_offers: bool = False  # check: find out which findings fix can rewrite (a dry run)
+    per_file_ignores: tuple[PerFileIgnore, ...] = ()
+    disable_noqa: bool = False  # report findings a # noqa silences (flake8's --disable-noqa)
+    fix_edits: bool = False  # check: the text edits of the fixes on offer (SARIF ``fixes``)
 
-    def selected(self, code: str) -> bool:
-        """flake8's rule: the longest matching prefix decides, and a tie goes to ignore."""
-        chosen = max((len(p) for p in self.select if code.startswith(p)), default=-1)
-        dropped = max((len(p) for p in self.ignore if code.startswith(p)), default=-1)
-        return chosen >= 0 and chosen > dropped
+    def selected(self, code: str, path: str = "") -> bool:
+        """flake8's rule: the longest matching prefix decides, and a tie goes to ignore;
+        ``per-file-ignores`` add to ignore for the files they match."""
+        ignore = self.ignore + ignored_for(path, self.per_file_ignores) if path else self.ignore
+        return decide(code, self.select, ignore)
 
 
 @dataclass(frozen=True)
@@ -79,6 +86,19 @@ class Reported:
     fix: Optional[FixOffer] = None  # check: the fix on offer, if any
     steps: tuple[Step, ...] = ()  # from the worker to the use (SARIF's code flow)
     scope: str = ""  # the enclosing def or class, dotted (a baseline matches on it)
+    source_line: str = ""  # the physical line, without its line ending (--show-source)
+    line_hash: str = ""  # of the code on the line (fingerprints.py: baselines, SARIF)
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """One edit of a file's text, 1-based lines and columns (code points), end exclusive."""
+
+    start_line: int
+    start_col: int
+    end_line: int
+    end_col: int
+    text: str
 
 
 @dataclass
@@ -92,25 +112,53 @@ class FileResult:
     skipped: Optional[str] = None  # not read at all (too large): a note, not an error
     written: bool = False  # fix wrote the file
     unsafe_fixable: int = 0  # fix: findings left that --unsafe-fixes would rewrite
+    error_line: Optional[int] = None  # where the error is, when known (a syntax error)
+    error_col: Optional[int] = None  # 1-based
+    edits: dict[str, tuple[Replacement, ...]] = field(default_factory=dict)  # "safe"/"unsafe"
+    noqa_added: int = 0  # --add-noqa: findings silenced by the comments written
+    output: Optional[bytes] = None  # standard input: the fixed text, in its encoding
 
 
 def process(path: str, settings: Settings) -> FileResult:
     """Check or fix one file; never raises for anything a file can contain."""
+    return _guarded(path, settings, lambda: read_source(path, settings.max_file_size))
+
+
+def process_stdin(data: bytes, name: str, settings: Settings) -> FileResult:
+    """The same for standard input, shown as ``name``: ``fix`` hands the fixed text back in
+    ``FileResult.output`` (in the input's encoding) instead of writing anything."""
+    if settings.max_file_size is not None and len(data) > settings.max_file_size:
+        return FileResult(name, skipped=_too_large(len(data), settings.max_file_size))
+    return _guarded(name, settings, lambda: decode_source(data, name), stdin=True)
+
+
+def _guarded(path: str, settings: Settings, read: Callable[[], SourceFile], stdin: bool = False) -> FileResult:
     try:
-        source = read_source(path, settings.max_file_size)
+        try:
+            source = read()
+        except UndecodableSource as exc:
+            # Files that cannot hold a finding are left to the other tools, whatever is
+            # wrong with them; one that may hold Flask context code is an error.
+            if not may_have_findings(exc.data.decode("latin-1"), settings.options):
+                return FileResult(path, output=exc.data if stdin and settings.mode == FIX else None)
+            raise
         if settings.mode == CHECK:
             return _check(source, settings)
-        return _fix(source, settings)
+        if settings.mode == ADD_NOQA:
+            return _add_noqa(source, settings)
+        return _fix(source, settings, stdin)
     except FileTooLarge as exc:
         return FileResult(path, skipped=str(exc))
     except SourceError as exc:
         return FileResult(path, error=str(exc))
     except SyntaxError as exc:  # from the guard: CPython's message is the clearest one
         where = f" (line {exc.lineno})" if exc.lineno else ""
-        return FileResult(path, error=f"syntax error: {exc.msg}{where}")
+        return FileResult(path, error=f"syntax error: {exc.msg}{where}", error_line=exc.lineno or None,
+                          error_col=exc.offset or None)
     except ParserSyntaxError as exc:  # libcst rejects something CPython accepts
         return FileResult(path, error=f"cannot parse (libcst): {exc.message} "
-                                      f"(line {exc.raw_line})")
+                                      f"(line {exc.raw_line})", error_line=exc.raw_line or None,
+                          error_col=(exc.raw_column + 1) if exc.raw_line else None)
     except RecursionError:
         return FileResult(path, error="too deeply nested to analyse (recursion limit)")
     except MemoryError:  # what CPython's parser raises on some very deep nesting
@@ -120,13 +168,17 @@ def process(path: str, settings: Settings) -> FileResult:
                                       "(please report this file)", internal=True)
 
 
-def _keeper(settings: Settings) -> Callable[[Finding, str], bool]:
-    """Selected by --select/--ignore and not silenced by a ``# noqa`` in the finding's text."""
+def _keeper(settings: Settings, path: str) -> Callable[[Finding, str], bool]:
+    """Selected by --select/--ignore/per-file-ignores and not silenced by a ``# noqa`` in
+    the finding's text."""
     parsed: dict[int, Suppressions] = {}  # the fixer asks about each round's text
+    ignore = settings.ignore + ignored_for(path, settings.per_file_ignores)
 
     def keep(finding: Finding, text: str) -> bool:
-        if not settings.selected(finding.code):
+        if not decide(finding.code, settings.select, ignore):
             return False
+        if settings.disable_noqa:
+            return True
         if id(text) not in parsed:
             parsed.clear()
             parsed[id(text)] = Suppressions(text)
@@ -135,34 +187,114 @@ def _keeper(settings: Settings) -> Callable[[Finding, str], bool]:
     return keep
 
 
-def _reported(path: str, findings: Sequence[Finding]) -> list[Reported]:
-    return [Reported(path, f.line, f.col, f.code, f.message, steps=f.steps, scope=f.scope)
+def _reported(path: str, findings: Sequence[Finding], text: str) -> list[Reported]:
+    if not findings:
+        return []
+    lines = split_lines(text)
+    codes = line_codes(text, sorted({f.line for f in findings}))
+    return [Reported(path, f.line, f.col, f.code, f.message, steps=f.steps, scope=f.scope,
+                     source_line=lines[f.line - 1].rstrip("\r\n") if 0 < f.line <= len(lines) else "",
+                     line_hash=code_hash(codes.get(f.line, "")))
             for f in sorted(findings, key=Finding.sort_key)]
 
 
 def _check(source: SourceFile, settings: Settings, offers: bool = True) -> FileResult:
-    offers = offers and settings.fix_offers
-    keep = _keeper(settings)
+    offers = offers and (settings.fix_offers or settings.fix_edits)
+    keep = _keeper(settings, source.path)
     findings = [f for f in check_source(source.text, settings.options, path=source.path) if keep(f, source.text)]
-    reported = _reported(source.path, findings)
+    reported = _reported(source.path, findings, source.text)
+    result = FileResult(source.path, reported)
     if findings and offers:  # which of them fix can rewrite: a dry run, with unsafe fixes on
         fixes = fix_source(source.text, settings.options, keep=keep, unsafe=True, path=source.path)
         by_finding = {(a.code, a.line, a.col): FixOffer(a.applicability, a.description, a.reason)
                       for a in fixes.applied} if fixes.converged else {}
-        reported = [replace(r, fix=by_finding.get((r.code, r.line, r.col))) for r in reported]
-    return FileResult(source.path, reported)
+        result.findings = [replace(r, fix=by_finding.get((r.code, r.line, r.col))) for r in reported]
+        if settings.fix_edits and by_finding:
+            kinds = {offer.applicability for offer in by_finding.values()}
+            if "unsafe" in kinds and fixes.source != source.text:
+                result.edits["unsafe"] = replacements(source.text, fixes.source)
+            if kinds == {"safe"}:  # no unsafe fix chosen: the text is the one fix writes
+                result.edits["safe"] = replacements(source.text, fixes.source)
+            elif "safe" in kinds:
+                safe = fix_source(source.text, settings.options, keep=keep, unsafe=False, path=source.path)
+                if safe.converged and safe.source != source.text:
+                    result.edits["safe"] = replacements(source.text, safe.source)
+    return result
 
 
-def _fix(source: SourceFile, settings: Settings) -> FileResult:
-    result = fix_source(source.text, settings.options, keep=_keeper(settings), unsafe=settings.unsafe_fixes,
-                        path=source.path)
+def replacements(old: str, new: str) -> tuple[Replacement, ...]:
+    """``new`` as line-wise edits of ``old`` (each line's ending counted as characters)."""
+    old_lines, new_lines = split_lines(old), split_lines(new)
+    out = []
+    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        text = "".join(new_lines[j1:j2])
+        if i2 > i1:
+            out.append(Replacement(i1 + 1, 1, i2, len(old_lines[i2 - 1]) + 1, text))
+        elif i1 < len(old_lines):
+            out.append(Replacement(i1 + 1, 1, i1 + 1, 1, text))
+        elif old_lines:  # after the last line
+            out.append(Replacement(i1, len(old_lines[-1]) + 1, i1, len(old_lines[-1]) + 1, text))
+        else:
+            out.append(Replacement(1, 1, 1, 1, text))
+    return tuple(out)
+
+
+def apply_replacements(old: str, edits: Sequence[Replacement]) -> str:
+    """The inverse of ``replacements`` (for tests and SARIF consumers written in Python)."""
+    lines = split_lines(old)
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
+
+    def offset(line: int, col: int) -> int:
+        return starts[line - 1] + col - 1 if line - 1 < len(starts) else starts[-1]
+
+    out, at = [], 0
+    for edit in sorted(edits, key=lambda e: (e.start_line, e.start_col)):
+        begin, end = offset(edit.start_line, edit.start_col), offset(edit.end_line, edit.end_col)
+        out.append(old[at:begin])
+        out.append(edit.text)
+        at = end
+    out.append(old[at:])
+    return "".join(out)
+
+
+def _add_noqa(source: SourceFile, settings: Settings) -> FileResult:
+    """``--add-noqa``: a ``# noqa: CODE`` on every finding's line, written like a fix."""
+    keep = _keeper(settings, source.path)
+    findings = [f for f in check_source(source.text, settings.options, path=source.path) if keep(f, source.text)]
+    if not findings:
+        return FileResult(source.path)
+    new_text, left = add_noqa(source.text, [(f.line, f.code) for f in findings])
+    outcome = FileResult(source.path, [r for r in _reported(source.path, findings, source.text)
+                                       if (r.line, r.code) in set(left)])
+    outcome.noqa_added = len(findings) - len(left)
+    if new_text == source.text:
+        return outcome
+    parse_guard(new_text)  # a comment at the end of a line cannot break the code; checked anyway
+    try:
+        outcome.written = write_source(source, new_text)
+    except NotWritten as exc:
+        return FileResult(source.path, _reported(source.path, findings, source.text), error=str(exc))
+    return outcome
+
+
+def _fix(source: SourceFile, settings: Settings, stdin: bool = False) -> FileResult:
+    result = fix_source(source.text, settings.options, keep=_keeper(settings, source.path),
+                        unsafe=settings.unsafe_fixes, path=source.path)
     if not result.converged:
-        return FileResult(source.path, _reported(source.path, result.remaining), internal=True,
+        return FileResult(source.path, _reported(source.path, result.remaining, source.text), internal=True,
                           error="the fixes failed to converge (each round changed the text again): "
-                                "nothing was written (please report this file)")
+                                "nothing was written (please report this file)",
+                          output=encode_source(source, source.text) if stdin and settings.mode == FIX else None)
     # ``remaining`` refers to the new text: lines move when a fix adds lines
-    outcome = FileResult(source.path, _reported(source.path, result.remaining), list(result.applied),
-                         unsafe_fixable=len(result.unsafe_fixable))
+    outcome = FileResult(source.path, _reported(source.path, result.remaining, result.source),
+                         list(result.applied), unsafe_fixable=len(result.unsafe_fixable))
+    if stdin and settings.mode == FIX:
+        outcome.output = encode_source(source, source.text)
     if result.source == source.text:
         return outcome
     try:  # the fixer promises text that parses; a file is never written on its word alone
@@ -173,6 +305,9 @@ def _fix(source: SourceFile, settings: Settings) -> FileResult:
         new_text = _faithful(source.text, result.source)
         if settings.mode == DIFF:
             outcome.diff = encoded_diff(source, new_text)
+            return outcome
+        if stdin:
+            outcome.output = encode_source(source, new_text)
             return outcome
         if _parent_pid is not None and os.getppid() != _parent_pid:  # orphaned: nobody
             raise NotWritten("flask-ctx was stopped: not written")  # would report it

@@ -30,11 +30,14 @@ import stat
 import tokenize
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Optional
+from typing import TYPE_CHECKING, Iterable, Iterator, Optional
 
-# Directories nobody wants linted; hidden directories (".mypy_cache", ".eggs"...) are
-# skipped as well. A directory named on the command line is always walked.
-SKIP_DIRS = frozenset({".git", ".venv", "venv", "__pycache__", "node_modules", ".tox"})
+if TYPE_CHECKING:
+    from .selection import Exclusion
+
+# skipped in every directory walked, unless ``exclude`` replaces the list; project mode's
+# module index skips them too (a directory of them holds no module of the project)
+DEFAULT_EXCLUDE: tuple[str, ...] = (".*", "__pycache__", "node_modules", "venv", "build", "dist")
 
 # libcst's parse costs ~10 s and ~0.6 GB per MB of source here (fix: ~37 s, ~1 GB), and
 # past some tens of MB its native parser aborts the process; no hand-written module
@@ -93,30 +96,61 @@ class SourceFile:
         return "\n"
 
 
+class UndecodableSource(SourceError):
+    """Bytes that are not text in the file's encoding; ``data`` holds them, so that the
+    caller can tell whether the file could contain Flask code at all."""
+
+    def __init__(self, message: str, data: bytes = b"") -> None:
+        super().__init__(message)
+        self.data = data
+
+
+def _not_utf8(data: bytes, encoding: str = "utf-8") -> str:
+    """The one wording for text that is not in its encoding, wherever the byte is."""
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        return (f"cannot decode as {encoding}: byte 0x{data[exc.start]:02x} on line {line} "
+                "(not a text file, or it needs a '# -*- coding: ... -*-' line)")
+    return f"cannot decode as {encoding}"
+
+
 def decode_source(data: bytes, path: str = "<bytes>", mode: Optional[int] = None,
                   stamp: Optional[Stamp] = None) -> SourceFile:
-    """Decode file bytes the way the Python interpreter would, without touching newlines."""
+    """Decode file bytes the way the Python interpreter would, without touching newlines.
+
+    Raises ``UndecodableSource`` (one line, the same wording wherever the bad byte is)."""
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as exc:  # a bad cookie, a BOM with a non-UTF-8 cookie, bad UTF-8 early
-        hint = " (not UTF-8 text)" if exc.msg.startswith("invalid or missing") else ""
-        raise SourceError(f"cannot decode: {exc.msg}{hint}") from None
+        if exc.msg.startswith("invalid or missing encoding declaration"):
+            raise UndecodableSource(_not_utf8(data), data) from None
+        raise UndecodableSource(f"cannot decode: {exc.msg}", data) from None
     bom = encoding == "utf-8-sig"
     if bom:
         encoding, data = "utf-8", data[len(codecs.BOM_UTF8):]
     try:
         text = data.decode(encoding)
-    except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
-        raise SourceError(
-            f"cannot decode as {encoding}: byte 0x{data[exc.start]:02x} on line {line} "
-            "(not a text file, or it needs a '# -*- coding: ... -*-' line)"
-        ) from None
+    except UnicodeDecodeError:
+        raise UndecodableSource(_not_utf8(data, encoding), data) from None
     except LookupError as exc:  # a codec tokenize accepted but cannot decode with
-        raise SourceError(f"cannot decode: {exc}") from None
+        raise UndecodableSource(f"cannot decode: {exc}", data) from None
     if "\x00" in text:
-        raise SourceError("contains NUL bytes: not a Python source file")
+        raise UndecodableSource("contains NUL bytes: not a Python source file", data)
     return SourceFile(path, text, encoding, bom, mode, stamp)
+
+
+def read_stdin(display_name: str, stream: Optional[io.BufferedIOBase] = None) -> SourceFile:
+    """Standard input as a source file named ``display_name`` (never written back)."""
+    import sys
+
+    reader = stream if stream is not None else sys.stdin.buffer
+    try:
+        data = reader.read()
+    except OSError as exc:
+        raise SourceError(f"cannot read standard input: {exc.strerror or exc}") from None
+    return decode_source(data, display_name)
 
 
 def format_size(size: int) -> str:
@@ -321,20 +355,32 @@ def split_lines(text: str) -> list[str]:
     return io.StringIO(text, newline="").readlines()
 
 
-def iter_python_files(paths: Iterable[str]) -> Iterator[tuple[str, Optional[str]]]:
+def iter_python_files(paths: Iterable[str], exclusion: Optional["Exclusion"] = None
+                      ) -> Iterator[tuple[str, Optional[str]]]:
     """``(path, None)`` for each file to check, ``(path, message)`` for a path that fails.
 
     Named files are taken whatever their suffix (as flake8 does); directories give their
-    ``*.py`` files, recursively and sorted. A file reached twice (symlinks, hard links,
-    repeated arguments) is checked once, so ``fix`` never rewrites one file from two
-    processes, and directories are tracked by device and inode so symlink loops end.
+    ``*.py`` files, recursively and sorted, leaving out what ``exclusion`` excludes (by
+    default hidden entries, ``__pycache__``, ``node_modules`` and ``venv``) and what is not
+    a regular file (a broken symbolic link, a FIFO). A named path is excluded only with
+    ``force``. A file reached twice (symlinks, hard links, repeated arguments) is checked
+    once, so ``fix`` never rewrites one file from two processes, and directories are
+    tracked by device and inode so symlink loops end.
     """
+    from .selection import default_exclusion
+
+    if exclusion is None:
+        exclusion = default_exclusion(os.getcwd())
     seen_files: set[object] = set()
     seen_dirs: set[tuple[int, int]] = set()
     for path in paths:
+        if exclusion.skips_named(path):
+            continue
         if os.path.isdir(path):
-            candidates: Iterable[tuple[str, Optional[str]]] = _walk(path, seen_dirs)
-        elif os.path.lexists(path):  # a dangling symlink too: reading it reports the error
+            candidates: Iterable[tuple[str, Optional[str]]] = _walk(path, seen_dirs, exclusion)
+        elif os.path.islink(path) and not os.path.exists(path):
+            candidates = [(path, "broken symbolic link (its target does not exist)")]
+        elif os.path.lexists(path):
             candidates = [(path, None)]
         else:
             candidates = [(path, "no such file or directory")]
@@ -347,7 +393,8 @@ def iter_python_files(paths: Iterable[str]) -> Iterator[tuple[str, Optional[str]
             yield candidate, error
 
 
-def _walk(top: str, seen_dirs: set[tuple[int, int]]) -> Iterator[tuple[str, Optional[str]]]:
+def _walk(top: str, seen_dirs: set[tuple[int, int]], exclusion: "Exclusion"
+          ) -> Iterator[tuple[str, Optional[str]]]:
     stack = [top]
     while stack:
         directory = stack.pop()
@@ -364,13 +411,15 @@ def _walk(top: str, seen_dirs: set[tuple[int, int]]) -> Iterator[tuple[str, Opti
             continue
         subdirs = []
         for entry in entries:
+            if exclusion.skips_entry(os.path.abspath(entry.path)):
+                continue
             try:
                 is_dir = entry.is_dir()  # follows symlinks; a self-loop raises ELOOP
+                is_file = not is_dir and entry.name.endswith(".py") and entry.is_file()
             except OSError:
-                is_dir = False
+                continue  # a symlink loop: nothing to check
             if is_dir:
-                if entry.name not in SKIP_DIRS and not entry.name.startswith("."):
-                    subdirs.append(entry.path)
-            elif entry.name.endswith(".py"):
+                subdirs.append(entry.path)
+            elif is_file:  # a broken symlink or a FIFO named x.py is no source file
                 yield entry.path, None
         stack.extend(reversed(subdirs))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -41,3 +42,9 @@ def test_codemod_command(tmp_path: Path, command: str, name: str, changes: bool)
     assert proc.returncode == 0, proc.stderr
     expected = (AUTOFIX / f"{name}.fixed.py") if changes else (AUTOFIX / f"{name}.py")
     assert target.read_text() == expected.read_text()
+    # applied fixes are reported as flask-ctx fix reports them, never as warnings
+    assert "WARNING" not in proc.stderr and "0 warnings were generated" in proc.stderr
+    fixed = [line for line in proc.stderr.splitlines() if " fixed (" in line]
+    assert bool(fixed) == changes
+    assert all(re.match(rf"{re.escape(str(target))}:\d+:\d+: FCX\d{{3}} fixed \((safe|unsafe)\): ", line)
+               for line in fixed)

@@ -7,8 +7,6 @@ call chain, a wrong name). See tests/support/marks.py for the mark syntax.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -16,28 +14,14 @@ import pytest
 
 from support.marks import FIXTURES, ROOT, fixture_files, marks, ok_marks
 
-FORMAT = "%(path)s\t%(row)d\t%(col)d\t%(code)s\t%(text)s"
-
-
-INHERIT = FIXTURES / "inherit"  # checked as for Python 3.14t: threads inherit the starting context
-
 
 @pytest.fixture(scope="module")
-def flake8_findings() -> dict[Path, list[tuple[int, int, str, str]]]:
-    """Two flake8 runs over all fixtures (a subprocess per file would dominate the suite):
-    fixtures/inherit/ with ``--fcx-thread-inherit-context``, the others without."""
+def flake8_findings(flake8_on_fixtures) -> dict[Path, list[tuple[int, int, str, str]]]:
+    """The flake8 runs over all fixtures (a subprocess per file would dominate the suite),
+    shared with the other modules that compare against it (tests/conftest.py)."""
     results: dict[Path, list[tuple[int, int, str, str]]] = defaultdict(list)
-    runs = (["--extend-exclude", str(INHERIT), str(FIXTURES)], ["--fcx-thread-inherit-context", str(INHERIT)])
-    for args in runs:
-        proc = subprocess.run(
-            [sys.executable, "-m", "flake8", "--isolated", "--select", "FCX", f"--format={FORMAT}", *args],
-            capture_output=True, text=True, cwd=ROOT,
-        )
-        assert proc.returncode in (0, 1), proc.stderr
-        assert "Traceback" not in proc.stderr, proc.stderr
-        for line in proc.stdout.splitlines():
-            path, row, col, code, text = line.split("\t", 4)
-            results[Path(path).resolve()].append((int(row), int(col) - 1, code, f"{code} {text}"))
+    for path, row, col, code, text in flake8_on_fixtures:
+        results[(ROOT / path).resolve()].append((row, col - 1, code, f"{code} {text}"))
     return results
 
 

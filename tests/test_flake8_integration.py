@@ -554,3 +554,22 @@ def test_empty_and_comment_only_files(tmp_path: Path) -> None:
     write(tmp_path, "comment.py", "# flask Thread request\n")
     write(tmp_path, "blank.py", "\n\n\n")
     assert check(tmp_path, "--select", "FCX,E9", ".") == set()
+
+
+# --- [tool.flask-ctx] in pyproject.toml: one configuration for both front ends ---------------
+
+
+def test_options_from_pyproject_reach_the_jobs_2_workers(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    write(tmp_path, "pyproject.toml", '[tool.flask-ctx]\nextra-spawners = ["myapp.tasks.run_later"]\n'
+                                      'app-bound-names = ["cache.get"]\n')
+    for i in range(4):
+        write(tmp_path, f"pkg/spawner{i}.py", CUSTOM_SPAWNER)
+        write(tmp_path, f"pkg/bound{i}.py", CUSTOM_APP_BOUND)
+    for jobs in ("1", "2"):
+        found = check(tmp_path, "--select", "FCX", "-j", jobs, "pkg", isolated=False)
+        assert {(p.split("/")[1][:5], line, code) for p, line, code in found} == {
+            ("spawn", CUSTOM_SPAWNER_LINE, "FCX100"), ("bound", CUSTOM_APP_BOUND_LINE, "FCX101")}
+        assert len(found) == 8
+    # --isolated: no configuration file, ours included
+    assert check(tmp_path, "--select", "FCX", "--isolated", "pkg", isolated=False) == set()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -60,8 +61,6 @@ def test_sarif_validates_and_carries_rules_and_locations(tmp_path: Path) -> None
     assert [rule["id"] for rule in driver["rules"]] == list(CODES)
     for rule in driver["rules"]:
         assert rule["shortDescription"]["text"] == CODES[rule["id"]].title
-        assert rule["help"]["text"].startswith(rule["id"] + " ")
-        assert "{" not in rule["help"]["text"]
     first, second = run["results"]
     assert first["ruleId"] == "FCX100" and first["level"] == "error"
     assert driver["rules"][first["ruleIndex"]]["id"] == "FCX100"
@@ -94,9 +93,8 @@ def test_sarif_of_an_empty_run_validates() -> None:
     assert log["runs"][0]["invocations"][0]["executionSuccessful"] is True
 
 
-def test_cli_sarif_on_all_fixtures_validates() -> None:
-    proc = subprocess.run([FLASK_CTX, "check", "--format", "sarif", "fixtures"],
-                          capture_output=True, text=True, cwd=ROOT)
+def test_cli_sarif_on_all_fixtures_validates(cli_on_fixtures) -> None:
+    proc = cli_on_fixtures("--format", "sarif")
     assert proc.returncode == 1, proc.stderr
     log = json.loads(proc.stdout)
     _validate(log)
@@ -114,11 +112,13 @@ def test_github_escaping_follows_the_workflow_command_rules() -> None:
 
 def test_github_annotations() -> None:
     results = [_result("dir,with:odd/v.py", (3, 0, "FCX100", "50% of\nthe message: x, y")),
-               _result("ok.py", (7, 8, "FCX203", "late")), _result("bad.py", error="no: good")]
+               _result("ok.py", (7, 8, "FCX203", "late")), _result("bad.py", error="no: good"),
+               FileResult("syntax.py", error="syntax error: invalid syntax (line 4)", error_line=4, error_col=7)]
     assert render_github(results).splitlines() == [
         "::error file=dir%2Cwith%3Aodd/v.py,line=3,col=1,title=FCX100::50%25 of%0Athe message: x, y",
         "::warning file=ok.py,line=7,col=9,title=FCX203::late",
         "::error file=bad.py,title=flask-ctx::no: good",
+        "::error file=syntax.py,line=4,col=7,title=flask-ctx::syntax error: invalid syntax (line 4)",
     ]
 
 
@@ -136,11 +136,10 @@ def test_text_and_json() -> None:
     assert json.loads(render_json([])) == []
 
 
-def test_cli_formats_agree_on_what_they_report() -> None:
+def test_cli_formats_agree_on_what_they_report(cli_on_fixtures) -> None:
     outputs = {}
     for fmt in ("text", "json", "github", "sarif"):
-        proc = subprocess.run([FLASK_CTX, "check", "--format", fmt, str(FIXTURES.relative_to(ROOT))],
-                              capture_output=True, text=True, cwd=ROOT)
+        proc = cli_on_fixtures() if fmt == "text" else cli_on_fixtures("--format", fmt)
         assert proc.returncode == 1 and not proc.stderr
         outputs[fmt] = proc.stdout
     text = {tuple(line.split(":")[:3]) + (line.split(" ")[1],) for line in outputs["text"].splitlines()}
@@ -188,3 +187,115 @@ def test_every_format_survives_a_file_name_that_is_not_utf8(tmp_path: Path) -> N
     assert outputs["text"].startswith(b"./" + name + b":14:5: FCX100 ")
     assert outputs["github"].startswith(b"::error file=" + name + b",line=14,col=5,title=FCX100::")
     assert b"::warning file=big.py,title=flask-ctx::skipped: " in outputs["github"]
+
+
+# --- SARIF for code scanning: rule help, code flows, fixes, fingerprints -------------------------
+
+def _sarif_of(tmp_path: Path, name: str, text: str, *args: str) -> dict:
+    (tmp_path / name).write_text(text)
+    proc = subprocess.run([FLASK_CTX, "check", "--format", "sarif", *args, name], capture_output=True,
+                          text=True, cwd=tmp_path)
+    assert proc.returncode in (0, 1), proc.stderr
+    log = json.loads(proc.stdout)
+    _validate(log)
+    return log
+
+
+def test_sarif_rules_carry_their_docs_page_and_url() -> None:
+    from flake8_flask_ctx.urls import project_urls
+
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    documentation = project_urls()["Documentation"]
+    assert f'Documentation = "{documentation}"' in pyproject  # built from pyproject.toml
+    log = json.loads(render_sarif(RESULTS, root=Path.cwd()))
+    _validate(log)
+    driver = log["runs"][0]["tool"]["driver"]
+    assert driver["informationUri"] == project_urls()["Homepage"]
+    for rule in driver["rules"]:
+        code = rule["id"]
+        page = (ROOT / "docs" / "rules" / f"{code}.md").read_text()
+        assert rule["helpUri"] == documentation.rsplit("/", 1)[0] + f"/docs/rules/{code}.md"
+        assert rule["help"]["markdown"].splitlines()[0] == page.splitlines()[0] == f"# {code}: {CODES[code].title}"
+        assert rule["help"]["text"].startswith(f"{code}: {CODES[code].title}\n")
+        # every section of the page is there, and no link is left relative
+        for heading in ("What it finds", "Why it breaks", "Example", "Fix", "Not reported"):
+            assert f"## {heading}\n" in rule["help"]["markdown"] and f"\n{heading}\n" in rule["help"]["text"]
+        for target in re.findall(r"\]\(([^)]+)\)", rule["help"]["markdown"]):
+            assert target.startswith("https://"), (code, target)
+        what = page.split("## What it finds\n\n", 1)[1].split("\n\n", 1)[0]
+        assert re.sub(r"[`*]", "", rule["fullDescription"]["text"]).split()[:3] == re.sub(r"[`*]", "", what).split()[:3]
+        assert "[" not in rule["fullDescription"]["text"]
+        assert rule["defaultConfiguration"]["level"] in ("error", "warning")
+
+
+def test_sarif_code_flow_goes_from_the_spawn_to_the_read(tmp_path: Path) -> None:
+    source = ("import threading\n\nfrom flask import Flask, request\n\napp = Flask(__name__)\n\n\n"
+              "def helper():\n    return request.args\n\n\ndef work():\n    helper()\n\n\n"
+              "@app.route('/')\ndef view():\n    threading.Thread(target=work).start()\n    return 'ok'\n")
+    log = _sarif_of(tmp_path, "app.py", source)
+    (result,) = log["runs"][0]["results"]
+    flow = result["codeFlows"][0]["threadFlows"][0]["locations"]
+    lines = [loc["location"]["physicalLocation"]["region"]["startLine"] for loc in flow]
+    assert lines == [18, 12, 8, 9]  # the spawn, the worker work(), the helper helper(), the read
+    assert [loc["executionOrder"] for loc in flow] == list(range(1, len(flow) + 1))
+    related = result["relatedLocations"]
+    assert [r["physicalLocation"]["region"]["startLine"] for r in related] == lines[1:]
+    assert all(r["message"]["text"] for r in related)
+    assert result["locations"][0]["logicalLocations"] == [{"fullyQualifiedName": "view"}]
+
+
+def _apply(text: str, replacements: list[dict]) -> str:
+    """What a SARIF consumer does with a fix's replacements (1-based lines and columns)."""
+    from flake8_flask_ctx.runner import Replacement, apply_replacements
+
+    edits = [Replacement(r["deletedRegion"]["startLine"], r["deletedRegion"]["startColumn"],
+                         r["deletedRegion"]["endLine"], r["deletedRegion"]["endColumn"],
+                         r.get("insertedContent", {}).get("text", "")) for r in replacements]
+    return apply_replacements(text, edits)
+
+
+def test_sarif_fixes_are_the_edits_fix_makes(tmp_path: Path) -> None:
+    before = FIXTURES / "autofix" / "fcx100_hoist_closure_local.py"
+    after = before.with_name(before.stem + ".fixed.py")
+    log = _sarif_of(tmp_path, "app.py", before.read_text())
+    (result,) = log["runs"][0]["results"]
+    (fix,) = result["fixes"]
+    assert "safe" in fix["description"]["text"]
+    (change,) = fix["artifactChanges"]
+    assert change["artifactLocation"] == {"uri": "app.py", "uriBaseId": "%SRCROOT%"}
+    assert _apply(before.read_text(), change["replacements"]) == after.read_text()
+    # an unsafe fix is offered as the text --unsafe-fixes writes
+    unsafe = next(p for p in sorted((FIXTURES / "autofix").glob("*_unsafe_*.py")) if ".fixed" not in p.name)
+    log = _sarif_of(tmp_path, "u.py", unsafe.read_text())
+    offered = [r for r in log["runs"][0]["results"] if r.get("fixes")]
+    assert offered and all("unsafe" in r["fixes"][0]["description"]["text"] for r in offered)
+    fixed = _apply(unsafe.read_text(), offered[0]["fixes"][0]["artifactChanges"][0]["replacements"])
+    assert fixed == unsafe.with_name(unsafe.stem + ".fixed.py").read_text()
+    # a finding nothing can fix has no fixes
+    plain = _sarif_of(tmp_path, "internals.py", "from flask import _app_ctx_stack\n")
+    assert all("fixes" not in r for r in plain["runs"][0]["results"])
+
+
+def test_replacements_round_trip() -> None:
+    from flake8_flask_ctx.runner import apply_replacements, replacements
+
+    cases = [("a\nb\nc\n", "a\nB\nc\n"), ("a\nb", "a\nb\nc\n"), ("", "x\n"), ("a\r\nb\r\n", "z\r\na\r\nb\r\n"),
+             ("a\nb\nc\n", "c\n"), ("x = 'é'\n", "y = 'é'\nx = 'é'\n"), ("a\rb\r", "a\rc\rb\r")]
+    for old, new in cases:
+        assert apply_replacements(old, replacements(old, new)) == new, (old, new)
+
+
+def test_sarif_fingerprints_survive_line_moves_and_tell_findings_apart(tmp_path: Path) -> None:
+    source = (FIXTURES / "autofix" / "fcx100_hoist_closure_local.py").read_text()
+
+    def prints(text: str) -> list[str]:
+        log = _sarif_of(tmp_path, "app.py", text)
+        return [r["partialFingerprints"]["flake8FlaskCtx/v1"] for r in log["runs"][0]["results"]]
+
+    first = prints(source)
+    assert len(first) == 1 and first[0].endswith(":1")
+    moved = prints('"""Moved down."""\n\n\n' + source.replace("import threading\n", "import threading\nimport os\n"))
+    assert moved == first
+    changed = prints(source.replace("target=build", "target=build, daemon=True"))
+    assert changed != first
+    assert prints(source.replace("def report():", "def summary():")) != first

@@ -168,10 +168,13 @@ def _touch(root: Path, *names: str) -> None:
 def test_directories_are_walked_sorted_skipping_tool_and_hidden_dirs(tmp_path: Path) -> None:
     _touch(tmp_path, "b.py", "a.py", "notes.txt", "pkg/z.py", "pkg/sub/y.py",
            ".git/hook.py", ".venv/lib.py", "venv/lib.py", "__pycache__/c.py",
-           "node_modules/n.py", ".tox/t.py", ".hidden/h.py", ".dotfile.py")
+           "node_modules/n.py", ".tox/t.py", ".hidden/h.py", ".dotfile.py", "build/b.py", "dist/d.py")
+    os.mkfifo(tmp_path / "fifo.py")  # not a file to check (and reading it must not block)
+    (tmp_path / "dangling.py").symlink_to(tmp_path / "nowhere.py")
     found = [Path(p).relative_to(tmp_path).as_posix()
              for p, error in iter_python_files([str(tmp_path)]) if error is None]
-    assert found == [".dotfile.py", "a.py", "b.py", "pkg/z.py", "pkg/sub/y.py"]
+    assert found == ["a.py", "b.py", "pkg/z.py", "pkg/sub/y.py"]
+    assert [e for _, e in iter_python_files([str(tmp_path)]) if e] == []
 
 
 def test_named_paths_are_taken_as_given(tmp_path: Path) -> None:
@@ -224,6 +227,7 @@ def test_bad_files_are_errors_not_exceptions(tmp_path: Path) -> None:
         "syntax.py": (header + "def f(:\n    pass\n").encode(),
         "py2.py": (header + "print 'hello'\n").encode(),
         "junk.py": bytes(range(256)) * 8,
+        "junk_flask.py": header.encode() + bytes(range(256)) * 8,
         "deep.py": (header + "x = " + "(" * 5000 + ")" * 5000 + "\n").encode(),
         "nested.py": (header + "x = " + "[" * 190 + "]" * 190 + "\n").encode(),
         "empty.py": b"",
@@ -235,7 +239,8 @@ def test_bad_files_are_errors_not_exceptions(tmp_path: Path) -> None:
         assert errors["empty.py"] is None
         assert "invalid syntax" in errors["syntax.py"]
         assert "print" in errors["py2.py"]
-        assert "cannot decode" in errors["junk.py"]
+        assert errors["junk.py"] is None  # no Flask code in it: left to the other tools
+        assert "cannot decode" in process(str(tmp_path / "junk_flask.py"), Settings(mode=mode)).error
         assert "nested" in errors["deep.py"]  # CPython: too many nested parentheses
         # libcst may or may not manage 190 nested lists; either way no exception escapes
         assert errors["nested.py"] is None or "nested" in errors["nested.py"]

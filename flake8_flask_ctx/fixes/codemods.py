@@ -6,11 +6,16 @@
 Each command runs the same ``fix_source`` as ``flask-ctx fix``, limited to its strategies,
 so linting, ``flask-ctx fix`` and the codemods share one path and cannot disagree. Like
 ``fix``, they apply safe fixes only, unless given ``--unsafe-fixes``.
+
+Each applied fix is reported on stderr as ``flask-ctx fix`` reports it
+(``PATH:LINE:COL: CODE fixed (safe): ...``), not as a codemod warning: a successful run
+must not end with "6 warnings were generated". Warnings are kept for what deserves one.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import ClassVar
 
@@ -37,11 +42,15 @@ class _FlaskContextCommand(CodemodCommand):
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
         result = fix_source(tree.code, Options(max_line_length=self._line_length()), fixes=self.FIXES,
-                            unsafe=self.unsafe_fixes)
+                            unsafe=self.unsafe_fixes, path=self.context.filename)
         if not result.changed:
             raise SkipFile("no Flask context fix applies")
-        for fix in result.applied:
-            self.context.warnings.append(f"line {fix.line}: {fix.code} {fix.description}")
+        name = self.context.filename or "<module>"
+        lines = [f"{name}:{fix.line}:{fix.col + 1}: {fix.code} fixed ({fix.applicability}): "
+                 f"{fix.description}\n" for fix in sorted(result.applied, key=lambda a: (a.line, a.col, a.code))]
+        self.context.scratch.setdefault("flake8_flask_ctx.applied", []).extend(result.applied)
+        sys.stderr.write("".join(lines))  # one write per file: lines from parallel jobs stay whole
+        sys.stderr.flush()
         return cst.parse_module(result.source)
 
     def _line_length(self) -> int:

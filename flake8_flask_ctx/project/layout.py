@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterator, Optional
 
-from ..sources import SKIP_DIRS
+from ..sources import DEFAULT_EXCLUDE
 
 ROOT_MARKERS = ("pyproject.toml", "setup.cfg", ".git")
 _IDENTIFIER = re.compile(r"[A-Za-z_]\w*\Z")
@@ -57,7 +58,7 @@ def iter_modules(roots: tuple[str, ...]) -> Iterator[tuple[str, str]]:
     seen: set[str] = set()
     for root in roots:
         for directory, dirs, files in os.walk(root):
-            dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith(".")
+            dirs[:] = sorted(d for d in dirs if not any(fnmatch.fnmatch(d, p) for p in DEFAULT_EXCLUDE)
                              and _IDENTIFIER.match(d) and os.path.join(directory, d) not in roots)
             for name in sorted(files):
                 if name.endswith(".py"):

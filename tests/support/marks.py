@@ -24,6 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "fixtures"
+INHERIT = FIXTURES / "inherit"  # checked as for Python 3.14t: threads inherit the starting context
 AUTOFIX = FIXTURES / "autofix"
 RUNTIME = FIXTURES / "runtime"
 

@@ -82,7 +82,7 @@ def _import_whole_package() -> None:
             importlib.import_module(info.name)
 
 
-def _always(source: str, options: Options, project=None) -> bool:
+def _always(source: str, options: Options, project=None, tree=None) -> bool:
     return True
 
 
