@@ -46,9 +46,9 @@ step (child processes included, at the file-descriptor level) and a gunicorn ser
 ``returned`` the values the handed-off work returned. The runner decides nothing: the test
 compares with the step's ``fails`` / ``works``.
 
-``--eager``: the libraries' inline modes instead of workers (Celery ``task_always_eager``, an
-RQ ``Queue(is_async=False)`` in place of each module-level queue, huey ``immediate``), to show
-that they hide the bugs.
+``--eager``: the libraries' inline modes instead of workers (Celery ``task_always_eager``,
+every RQ queue made with ``is_async=False``, huey ``immediate``), to show that they hide the
+bugs.
 """
 
 from __future__ import annotations
@@ -155,7 +155,7 @@ class Handles:
         self.lock = threading.Lock()
         self.items: list[tuple] = []
         self.errors: list[str] = []  # asyncio tasks
-        self.huey_errors: dict = {}
+        self.huey_done: dict = {}  # task id -> error text, or None
         self.dramatiq_done: dict = {}
         self.aps_events: list[tuple] = []
         self.seq = 0
@@ -237,11 +237,11 @@ def _hook_libraries(scenario: dict, module) -> None:
         Huey.enqueue = recorded_enqueue
         name = scenario.get("services", {}).get("huey")
         if name:
-            def on_error(signal, task, exc=None):
+            def on_signal(signal, task, exc=None):
                 with HANDLES.lock:
-                    HANDLES.huey_errors[task.id] = capture.describe(exc)
+                    HANDLES.huey_done[task.id] = capture.describe(exc) if exc is not None else None
 
-            getattr(module, name).signal(signals.SIGNAL_ERROR)(on_error)
+            getattr(module, name).signal(signals.SIGNAL_ERROR, signals.SIGNAL_COMPLETE)(on_signal)
     if "dramatiq" in sys.modules:
         import dramatiq
 
@@ -315,18 +315,26 @@ def _settle(item: tuple, deadline: float, workers: dict) -> tuple[list, list]:
             time.sleep(0.02)
         return [f"TimeoutError: RQ job {job.id} did not finish in time"], []
     if kind == "huey":
-        from huey.exceptions import ResultTimeout, TaskException
-
         result = item[1]
-        try:
-            value = result.get(blocking=True, timeout=max(0.1, deadline - time.monotonic()), preserve=True)
-        except TaskException as exc:
-            time.sleep(0.05)  # the error signal comes from the same worker thread, just after
+        if getattr(result.huey, "immediate", False):  # --eager: done, and no consumer to signal
+            from huey.exceptions import TaskException
+
+            try:
+                return [], [str(result.get(preserve=True))]
+            except TaskException as exc:
+                return [capture.describe(exc)], []
+        while time.monotonic() < deadline:  # the consumer's COMPLETE or ERROR signal
             with HANDLES.lock:
-                return [HANDLES.huey_errors.get(result.id, capture.describe(exc))], []
-        except ResultTimeout:
-            return [f"TimeoutError: huey task {result.id} had no result in time"], []
-        return [], [str(value)]
+                if result.id in HANDLES.huey_done:
+                    error = HANDLES.huey_done[result.id]
+                    break
+            time.sleep(0.02)
+        else:
+            return [f"TimeoutError: huey task {result.id} did not run in time"], []
+        if error is not None:
+            return [error], []
+        value = result.get(preserve=True)  # None for a periodic task: it stores no result
+        return [], [] if value is None else [str(value)]
     if kind == "dramatiq":
         message_id = item[1]
         while time.monotonic() < deadline:
@@ -470,7 +478,7 @@ def run_step(step: dict, state: dict, out: Out) -> dict:
                         value = function(*step.get("args", ()))
                 else:
                     value = function(*step.get("args", ()))
-                if value is not None:
+                if isinstance(value, (str, int, float)):
                     returned.append(str(value))
             except Exception as exc:  # noqa: BLE001
                 errors.append(capture.describe(exc))
@@ -556,12 +564,6 @@ def _start_in_process_services(scenario: dict, module, state: dict, eager: bool)
             getattr(module, wanted["celery"]).conf.task_always_eager = True
         if wanted.get("huey"):
             getattr(module, wanted["huey"]).immediate = True
-        if wanted.get("rq"):
-            from rq import Queue
-
-            for attribute, value in list(vars(module).items()):
-                if isinstance(value, Queue):
-                    setattr(module, attribute, Queue(value.name, connection=value.connection, is_async=False))
         return
     for kind in ("celery", "rq"):
         if kind in workers:
@@ -581,6 +583,19 @@ def _start_in_process_services(scenario: dict, module, state: dict, eager: bool)
         scheduler.start()
         state["scheduler"] = inner
         workers["scheduler"] = inner
+
+
+def _rq_inline() -> None:
+    """Every RQ queue the app makes (its own, ``@job``'s) is ``Queue(..., is_async=False)``."""
+    from rq import Queue
+
+    init = Queue.__init__
+
+    def inline_init(self, *args, **kwargs):
+        kwargs["is_async"] = False
+        init(self, *args, **kwargs)
+
+    Queue.__init__ = inline_init
 
 
 def _stop(workers: dict) -> None:
@@ -616,6 +631,8 @@ def main(argv=None) -> int:
     try:
         try:
             state["workers"] = _start_subprocess_services(scenario, path, eager)
+            if eager and scenario.get("services", {}).get("rq"):
+                _rq_inline()
             if not any(step.get("import") for step in scenario["steps"]):
                 state["module"] = _load(path)
                 state["module"].app.config["PROPAGATE_EXCEPTIONS"] = True
