@@ -330,6 +330,9 @@ class GunicornServer(_Subprocess):
         launcher = list(launcher) if launcher else [executable("gunicorn")]
         cmd = launcher + [app, "-b", f"127.0.0.1:{self.port}", "-w", "1", "-k", worker_class,
                           "--threads", str(threads), "--graceful-timeout", "2", "--log-level", "info"]
+        help_text = subprocess.run([executable("gunicorn"), "--help"], capture_output=True, text=True).stdout
+        if "--no-control-socket" in help_text:  # gunicorn >= 24 would make ~/.gunicorn/gunicorn.ctl
+            cmd.append("--no-control-socket")
         super().__init__(cmd, **kw)
 
     @property
