@@ -136,7 +136,7 @@ def test_each_app_is_named_by_kind_documented_and_its_steps_name_marked_lines(ap
     assert (kind == "inherit") == (app.parent.name == "inherit"), "the 3.14 simulation apps live in fixtures/inherit"
     assert ast.get_docstring(ast.parse(app.read_text(encoding="utf-8"))), f"{app.name}: say what it shows"
     errors, oks = marked_lines(app)
-    assert errors and (errors | oks)
+    assert errors | oks, f"{app.name}: no marked line"
     for step in scenario(app)["steps"]:
         assert set(step["marks"]) <= errors | oks, f"{app.name}: step {step} names an unmarked line"
         assert ("fails" in step) != ("works" in step), step

@@ -301,7 +301,8 @@ def _settle(item: tuple, deadline: float, workers: dict) -> tuple[list, list]:
                 time.sleep(0.02)
             return [f"TimeoutError: Celery task {result.id} had no result in time"], []
         finally:
-            result.backend.remove_pending_result(result)
+            if getattr(result, "backend", None) is not None:  # an EagerResult has none
+                result.backend.remove_pending_result(result)
     if kind == "rq":
         job = item[1]
         while time.monotonic() < deadline:
@@ -642,8 +643,15 @@ def main(argv=None) -> int:
             out.emit({"skip": f"{type(exc).__name__}: {exc}"})
             out.diag.write(f"[runner] skip: {exc}\n")
             return 0
+        except Exception:  # noqa: BLE001
+            out.diag.write(f"[runner] setting up:\n{traceback.format_exc()}")
+            return 1
         for step in scenario["steps"]:
-            record = run_step(step, state, out)
+            try:
+                record = run_step(step, state, out)
+            except Exception:  # noqa: BLE001 - the runner's own failure: fds 1 and 2 are files now
+                out.diag.write(f"[runner] step {step}:\n{traceback.format_exc()}")
+                return 1
             out.emit(record)
             if "skip" in record:
                 break
