@@ -75,6 +75,8 @@ sys.path.insert(0, HERE)
 import runtime_runner as capture  # noqa: E402 - thread, future and view capture, shared
 import services  # noqa: E402
 
+COMPONENTS = {"celery", "kombu", "redis", "rq", "huey", "dramatiq", "apscheduler", "flask_apscheduler",
+              "flask_executor", "flask_login", "flask_sqlalchemy", "sqlalchemy", "gunicorn", "asgiref"}
 WAIT = 10.0  # seconds a step's handed-off work may take (a SCENARIO's "timeout" overrides)
 _EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|BrokenProcessPool)): (.*)$")
 
@@ -639,8 +641,15 @@ def main(argv=None) -> int:
                 state["module"].app.config["PROPAGATE_EXCEPTIONS"] = True
                 _hook_libraries(scenario, state["module"])
                 _start_in_process_services(scenario, state["module"], state, eager)
-        except (services.ServiceError, ImportError) as exc:
-            out.emit({"skip": f"{type(exc).__name__}: {exc}"})
+        except services.ServiceError as exc:
+            out.emit({"skip": f"{type(exc).__name__}: {exc}".splitlines()[0]})
+            out.diag.write(f"[runner] skip: {exc}\n")
+            return 0
+        except ModuleNotFoundError as exc:
+            if (exc.name or "").split(".")[0] not in COMPONENTS:  # the fixture's own mistake
+                out.diag.write(f"[runner] importing the app:\n{traceback.format_exc()}")
+                return 1
+            out.emit({"skip": f"{exc} (pip install -e '.[test]')"})
             out.diag.write(f"[runner] skip: {exc}\n")
             return 0
         except Exception:  # noqa: BLE001
