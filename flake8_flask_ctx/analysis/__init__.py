@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Optional
 import libcst as cst
 
 from ..catalogue.flask_names import VIEW_DECORATORS
+from ..catalogue.spawners import SERIALIZER_NAMES, Serializer, Spawner
 from ..options import Options, match_dotted
 from ..runtime import runtime_of
 from .collector import collect
@@ -33,6 +34,13 @@ if TYPE_CHECKING:
 
 # ``config["SERVER_NAME"] = ...``, ``SERVER_NAME="..."``, ``{"SERVER_NAME": ...}``; not a mention
 _SETS_SERVER_NAME = re.compile(r"""SERVER_NAME['"]?\s*(?:\]\s*=|=|:)""")
+
+
+def _setting_values(text: str, name: str) -> set[str]:
+    """The string values the module gives setting ``name``: ``name="v"``, ``x.name = "v"``,
+    ``{"name": "v"}``, ``config["name"] = "v"`` (a text scan, as for SERVER_NAME)."""
+    pattern = re.compile(rf"""\b{re.escape(name)}['"]?\s*(?:\]\s*=|=|:)\s*['"](\w+)['"]""")
+    return set(pattern.findall(text))
 
 
 class ModuleAnalysis:
@@ -60,6 +68,16 @@ class ModuleAnalysis:
         for call, _ in self.facts.all_calls():
             call.covered = self.resolver.covered(call.guards)
         self._positions: Optional[Positions] = None
+        self._source = source
+
+    def serializer(self, spawner: Spawner) -> Optional[Serializer]:
+        """How ``spawner`` sends arguments here: its default, unless the module sets its
+        queue's serializer setting to one value (``Celery(task_serializer="pickle")``)."""
+        if spawner.serializer_setting is None:
+            return spawner.serializer
+        values = _setting_values(self._source or self.module.code, spawner.serializer_setting)
+        chosen = SERIALIZER_NAMES.get(values.pop()) if len(values) == 1 else None
+        return chosen or spawner.serializer
 
     @cached_property
     def spawn_sites(self) -> list[SpawnSite]:

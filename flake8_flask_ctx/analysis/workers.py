@@ -20,7 +20,10 @@ import libcst as cst
 
 from ..catalogue.contexts import Need
 from ..catalogue.flask_names import COPY_CONTEXT, COPY_REQUEST_CONTEXT, CURRENT_APP, FLASK_APP, satisfied
-from ..catalogue.spawners import PARTIAL, TABLE, ArgSlot, Carry, Kind, Spawner, SpawnerTable, custom_spawner
+from ..catalogue.spawners import (
+    CONTEXT_MEMBERS, FORK, PARTIAL, START_METHOD_FACTORIES, TABLE, ArgSlot, Carry, Kind, Serializer, Spawner,
+    SpawnerTable, custom_spawner,
+)
 from ..options import Options, match_dotted
 from ..runtime import Runtime
 from .model import BindingKind, CallSite, ClassInfo, FunctionInfo, ModuleFacts, Ref, Scope
@@ -120,6 +123,10 @@ class SpawnSite:
     # the request, of the first request that made its threads (``stale_context``: FCX204)
     inherited: bool = False
     stale_context: bool = False
+    start_method: Optional[str] = None  # a process's, when written: ``get_context("spawn")``
+    # forked from inside the request: ``get_context("fork").Process(...)`` in the view, or a
+    # pool made there with that context; the child is a copy of the caller, request included
+    forked_copy: bool = False
 
     @property
     def node(self) -> cst.Call:
@@ -234,7 +241,9 @@ class WorkerAnalysis:
           tasks, keep the contexts of whoever made them: stale, unless the executor belongs to
           the spawning function itself.
         """
-        if site.spawner.carries is not Carry.NOTHING or site.carried:
+        site.forked_copy = site.start_method == FORK and site.owner is not None and (
+            site.spawner.serializer is Serializer.PICKLE_UNLESS_FORKED or self._made_by(site.receiver, site.owner))
+        if site.spawner.carries is not Carry.NOTHING or site.carried or site.forked_copy:
             site.given = frozenset(Need)
         elif site.spawner.kind is Kind.TASK:
             site.given = self.tasks.given(site)
@@ -356,9 +365,29 @@ class WorkerAnalysis:
         if runner:
             passed = passed[1:]  # what ``ctx.run`` hands the worker
         receiver = node.func.value if spawner.methods and isinstance(node.func, cst.Attribute) else None
+        start_method = self.start_method(receiver, call.scope) if spawner.kind is Kind.PROCESS else None
         return SpawnSite(call, spawner, owner, [target] if target else [], passed, receiver=receiver,
                          target_expr=target_expr, external_targets=[external] if external else [],
-                         carried=carried)
+                         carried=carried, start_method=start_method)
+
+    def start_method(self, expr: Optional[cst.BaseExpression], scope: Scope, depth: int = 0) -> Optional[str]:
+        """The start method written where ``expr`` (a context, or a pool made from one) comes
+        from: ``"spawn"`` for ``ctx`` in ``ctx = get_context("spawn")``, or in
+        ``pool = ctx.Pool(2)``; None when not written."""
+        if expr is None or depth > 4:
+            return None
+        if isinstance(expr, cst.Name):
+            bindings = self.resolver.lookup(scope, expr.value) or []
+            values = {self.start_method(b.value, scope, depth + 1) for b in bindings
+                      if b.kind is BindingKind.ASSIGN and b.value is not None}
+            return values.pop() if len(values) == 1 else None
+        if isinstance(expr, cst.Call):
+            if self.resolver.qualname(expr.func, scope) in START_METHOD_FACTORIES:
+                first = expr.args[0].value if expr.args else None
+                return first.evaluated_value if isinstance(first, cst.SimpleString) else None
+            if isinstance(expr.func, cst.Attribute):  # ``ctx.Pool(2)``
+                return self.start_method(expr.func.value, scope, depth + 1)
+        return None
 
     def _context_runner(self, expr: cst.BaseExpression, scope: Scope) -> bool:
         """``contextvars.copy_context().run`` (or ``ctx.run`` with ``ctx`` such a copy)."""
@@ -469,7 +498,12 @@ class WorkerAnalysis:
             if factory is not None and factory.returns:  # ``celery = make_celery(app)``
                 return {c for r in factory.returns if r.value is not None
                         for c in self.receiver_constructors(r.value, factory.scope, factory, depth + 1)}
-            return {self.resolver.qualname(expr.func, scope)}
+            qual = self.resolver.qualname(expr.func, scope)
+            if qual is None and isinstance(expr.func, cst.Attribute):  # ``get_context("spawn").Pool(2)``
+                made_by = self.receiver_constructors(expr.func.value, scope, owner, depth + 1)
+                if len(made_by) == 1 and next(iter(made_by)) in CONTEXT_MEMBERS:
+                    return {f"{CONTEXT_MEMBERS[next(iter(made_by))]}.{expr.func.attr.value}"}
+            return {qual}
         if isinstance(expr, cst.Name):
             bindings = self.resolver.lookup(scope, expr.value) or []
             values = [b.value for b in bindings if b.kind is BindingKind.ASSIGN and b.value is not None]

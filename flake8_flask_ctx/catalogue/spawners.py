@@ -84,6 +84,10 @@ class Serializer(Enum):
     PICKLE_UNLESS_FORKED = "pickle, unless forked"  # ``Process``: a forked child gets a copy instead
 
 
+# the values of a queue's serializer setting (``serializer_setting``)
+SERIALIZER_NAMES = {"json": Serializer.JSON, "pickle": Serializer.PICKLE}
+
+
 @dataclass(frozen=True)
 class Spawner:
     name: str  # shown in messages: ``threading.Thread``, ``Pool.imap``
@@ -102,6 +106,9 @@ class Spawner:
     label: str = "worker"  # how messages name the worker: ``Celery task send()``
     carries: Carry = Carry.NOTHING
     serializer: Optional[Serializer] = None
+    # the app setting that changes ``serializer`` (``Celery(task_serializer="pickle")``,
+    # ``celery.conf.update(task_serializer=...)``, ``celery.conf.task_serializer = ...``)
+    serializer_setting: Optional[str] = None
     decorator: bool = False  # used as ``@spawner`` or ``@spawner(...)``: the function is the worker
     enqueues: tuple[str, ...] = ()  # the task's methods that send it: ``delay``, ``apply_async``
     enqueue_by_call: bool = False  # calling the decorated function enqueues it (huey)
@@ -131,6 +138,10 @@ _START_NEW = ("_thread.start_new_thread", "_thread.start_new", "thread.start_new
 _PROCESS_POOLS = ("multiprocessing.Pool", "multiprocessing.pool.Pool", "multiprocessing.context.Pool")
 _PROCESS_EXECUTORS = ("concurrent.futures.ProcessPoolExecutor", "concurrent.futures.process.ProcessPoolExecutor")
 _MP_CONTEXTS = ("multiprocessing.get_context",)  # ``ctx = get_context("spawn"); ctx.Process(...)``
+# what a context factory's result offers: ``get_context("spawn").Pool`` is multiprocessing.context.Pool
+CONTEXT_MEMBERS = {factory: "multiprocessing.context" for factory in _MP_CONTEXTS}
+START_METHOD_FACTORIES = frozenset(_MP_CONTEXTS)  # their first argument: "fork", "spawn", "forkserver"
+FORK = "fork"  # the start method whose child is a copy of the caller, request included
 _FLASK_EXECUTOR = ("flask_executor.Executor", "flask_executor.executor.Executor")
 _POOL_MAPS = ("map", "map_async", "imap", "imap_unordered", "starmap", "starmap_async")
 
@@ -166,7 +177,8 @@ _SCHEDULERS = tuple(f"apscheduler.schedulers.{module}.{name}" for module, name i
 _FLASK_APSCHEDULER = ("flask_apscheduler.APScheduler", "flask_apscheduler.scheduler.APScheduler")
 _RQ_QUEUES = ("rq.Queue", "rq.queue.Queue")
 
-_CELERY = {"kind": Kind.TASK, "label": "Celery task", "serializer": Serializer.JSON, "decorator": True,
+_CELERY = {"kind": Kind.TASK, "label": "Celery task", "serializer": Serializer.JSON,
+           "serializer_setting": "task_serializer", "decorator": True,
            "enqueues": ("delay", "apply_async", "s", "si", "signature"), "joins": Join.NONE,
            "task_bases": ("celery.Task", "celery.app.task.Task")}
 _HUEY = {"kind": Kind.TASK, "label": "huey task", "serializer": Serializer.PICKLE, "decorator": True,

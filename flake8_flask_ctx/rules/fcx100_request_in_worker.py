@@ -12,11 +12,13 @@ from typing import Iterator
 from ..analysis import ModuleAnalysis
 from ..analysis.workers import SpawnSite
 from ..catalogue.contexts import Need
-from ..catalogue.spawners import Kind
+from ..catalogue.spawners import FORK, Kind
 from ..findings import Finding
 from .base import FixKind, Rule
 from .details import WorkerNeed
-from .wording import NO_REQUEST, NO_REQUEST_FORKSERVER, PASS_REQUEST_VALUE, PASS_TO_CONSTRUCTOR, REQUEST_ERROR
+from .wording import (
+    NO_REQUEST, NO_REQUEST_FORKED_BEFORE, NO_REQUEST_FORKSERVER, NO_REQUEST_STARTED, PASS_REQUEST_VALUE, PASS_TO_CONSTRUCTOR, REQUEST_ERROR,
+)
 
 
 def _fix(site: SpawnSite) -> str:
@@ -26,6 +28,10 @@ def _fix(site: SpawnSite) -> str:
 
 
 def _where(analysis: ModuleAnalysis, site: SpawnSite) -> str:
+    if site.start_method == FORK:  # a pool forked elsewhere (a child forked here has the request)
+        return NO_REQUEST_FORKED_BEFORE
+    if site.start_method is not None:
+        return NO_REQUEST_STARTED.format(method=site.start_method)
     if site.spawner.kind is Kind.PROCESS and not analysis.runtime.forks_by_default:
         return NO_REQUEST_FORKSERVER
     return NO_REQUEST[site.spawner.kind]

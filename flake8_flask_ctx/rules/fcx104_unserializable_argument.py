@@ -86,20 +86,23 @@ def _request_member(analysis: ModuleAnalysis, expr: cst.BaseExpression, scope: S
 
 
 def _sends(analysis: ModuleAnalysis):
-    """(where, spawner, worker as named in messages, values sent)."""
+    """(where, spawner, how it serializes, worker as named in messages, values sent)."""
     for site in analysis.spawn_sites:
-        if site.spawner.serializer is not None and site.passed:
-            yield site.call.scope, site.spawner, site.worker_name, site.passed
+        serializer = analysis.serializer(site.spawner)
+        if serializer is not None and site.passed and not (
+                site.forked_copy and serializer is Serializer.PICKLE_UNLESS_FORKED):  # copied, not sent
+            yield site.call.scope, site.spawner, serializer, site.worker_name, site.passed
     for send in analysis.workers.tasks.enqueue_sites():
-        if send.spawner.serializer is not None:
-            yield send.call.scope, send.spawner, send.task_name, send.passed
+        serializer = analysis.serializer(send.spawner)
+        if serializer is not None:
+            yield send.call.scope, send.spawner, serializer, send.task_name, send.passed
 
 
 def check(analysis: ModuleAnalysis) -> Iterator[Finding]:
-    for scope, spawner, worker, values in _sends(analysis):
+    for scope, spawner, serializer, worker, values in _sends(analysis):
         for value in values:
             sort = _sort(analysis, value, scope)
-            fails = _FAILS.get((sort, spawner.serializer)) if sort else None
+            fails = _FAILS.get((sort, serializer)) if sort else None
             if fails is None:
                 continue
             qual = analysis.resolver.qualname(value, scope)

@@ -15,9 +15,13 @@ NO_REQUEST = {
     Kind.THREAD: "with no request context",
     Kind.TASK: "in a task, which never runs in a request",
     Kind.JOB: "in a scheduled job, which never runs in a request",
-    Kind.PROCESS: "in another process, which has no request (a forked child reads a stale copy)",
+    # fork (Linux's default to 3.13) copies the request into the child; spawn and forkserver do not
+    Kind.PROCESS: "in another process, which has no request under spawn or forkserver (macOS's "
+                  "default, and Linux's from 3.14)",
 }
 NO_REQUEST_FORKSERVER = "in another process, which has no request (forkserver, 3.14's default on Linux)"
+NO_REQUEST_STARTED = "in another process, which has no request ({method} start method)"
+NO_REQUEST_FORKED_BEFORE = "in another process, forked before this request (a pool's children are made with it)"
 PASS_REQUEST_VALUE = {
     Kind.THREAD: "pass the value from the view",
     Kind.TASK: "pass the value as a task argument",
