@@ -341,7 +341,10 @@ def project_of(path: Optional[str], options: Options) -> Optional[ProjectIndex]:
     project mode turned off)."""
     if not path or options.no_project:
         return None
-    return index_for(path, options, cache=not options.no_cache)
+    project = index_for(path, options, cache=not options.no_cache)
+    # a file under the root that is none of its modules (a hidden or build directory, a
+    # name that cannot be imported) is checked on its own
+    return project if project is not None and project.module_of(path) is not None else None
 
 
 def _needs_of(summary: dict) -> dict[Need, dict]:

@@ -47,9 +47,14 @@ def module_name(path: str, roots: tuple[str, ...]) -> Optional[str]:
             continue
         if parts[-1] == "__init__":
             parts = parts[:-1]
-        if parts and all(_IDENTIFIER.match(p) for p in parts):
+        if parts and all(_IDENTIFIER.match(p) for p in parts) and not any(_excluded(p) for p in parts[:-1]):
             return ".".join(parts)
     return None
+
+
+def _excluded(directory: str) -> bool:
+    """A directory the module index does not walk (``build``, ``venv``, hidden ones)."""
+    return any(fnmatch.fnmatch(directory, pattern) for pattern in DEFAULT_EXCLUDE)
 
 
 def iter_modules(roots: tuple[str, ...]) -> Iterator[tuple[str, str]]:
@@ -58,7 +63,7 @@ def iter_modules(roots: tuple[str, ...]) -> Iterator[tuple[str, str]]:
     seen: set[str] = set()
     for root in roots:
         for directory, dirs, files in os.walk(root):
-            dirs[:] = sorted(d for d in dirs if not any(fnmatch.fnmatch(d, p) for p in DEFAULT_EXCLUDE)
+            dirs[:] = sorted(d for d in dirs if not _excluded(d)
                              and _IDENTIFIER.match(d) and os.path.join(directory, d) not in roots)
             for name in sorted(files):
                 if name.endswith(".py"):
