@@ -7,7 +7,9 @@
 4. each page's "Example" blocks get at least one finding of that page's code from the
    engine, and its "Fix" blocks get none (so the examples are complete modules); the
    README's short examples, completed with the imports they leave out, get their code on
-   the line marked ``# FCXnnn`` (bad) and none of it (good).
+   the line marked ``# FCXnnn`` (bad) and none of it (good). A rule that exists only where
+   threads inherit the starting code's context (``Rule.inherited_contexts``, Python 3.14t)
+   has its examples checked with that setting on (``thread-inherit-context``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import pytest
 
 from flake8_flask_ctx.rules import RULES_BY_CODE as CODES
 from flake8_flask_ctx.engine import check_source
+from flake8_flask_ctx.options import Options
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "rules"
@@ -157,6 +160,12 @@ def test_python_blocks_parse(path: Path, block: Block) -> None:
 # --- 4. the examples are honest ----------------------------------------------------------
 
 
+def options_for(code: str) -> Options:
+    """The settings a code's examples are checked with: inherited thread contexts for the
+    rules that only report there (``Rule.inherited_contexts``), the defaults otherwise."""
+    return Options(thread_inherit_context=CODES[code].inherited_contexts)
+
+
 def section_blocks(code: str, section: str) -> list[Block]:
     text = doc_path(code).read_text(encoding="utf-8")
     return [b for b in blocks(text) if b.section == section and b.lang in PYTHON]
@@ -167,7 +176,7 @@ def test_example_is_reported(code: str) -> None:
     examples = section_blocks(code, "Example")
     assert examples, f"{code}.md has no python block under 'Example'"
     for block in examples:
-        codes = [f.code for f in check_source(block.code)]
+        codes = [f.code for f in check_source(block.code, options_for(code))]
         assert code in codes, f"{block.where(doc_path(code))}: engine reports {codes}, not {code}"
 
 
@@ -176,21 +185,26 @@ def test_fix_is_clean(code: str) -> None:
     fixes = section_blocks(code, "Fix")
     assert fixes, f"{code}.md has no python block under 'Fix'"
     for block in fixes:
-        findings = [f for f in check_source(block.code) if f.code == code]
+        findings = [f for f in check_source(block.code, options_for(code)) if f.code == code]
         assert not findings, f"{block.where(doc_path(code))}: still reported: {[f.message for f in findings]}"
 
 
 # The README's examples leave out the imports and the app; this is what they assume.
 README_PREAMBLE = """\
+import asyncio
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from multiprocessing.dummy import Pool
 
-from flask import Flask, Response, copy_current_request_context, current_app, g, request, stream_with_context
+from celery import shared_task
+from flask import Flask, Response, copy_current_request_context, current_app, g, request, session, stream_with_context
 from flask_mail import Mail
+from flask_sqlalchemy import SQLAlchemy
 
 app = Flask(__name__)
 mail = Mail(app)
+db = SQLAlchemy(app)
 data = threading.local()
 """
 
@@ -219,9 +233,10 @@ def test_readme_examples_are_honest(code: str, examples: list[Block]) -> None:
     offset = README_PREAMBLE.count("\n")
     marked = {n for n, line in enumerate(bad.code.splitlines(), start=1) if f"# {code}" in line}
     assert marked, f"README {code}: the bad example marks no line with '# {code}'"
-    reported = {f.line - offset for f in check_source(README_PREAMBLE + bad.code) if f.code == code}
+    options = options_for(code)
+    reported = {f.line - offset for f in check_source(README_PREAMBLE + bad.code, options) if f.code == code}
     assert reported == marked, f"README {code}: reported on lines {sorted(reported)}, marked {sorted(marked)}"
-    still = [f.message for f in check_source(README_PREAMBLE + good.code) if f.code == code]
+    still = [f.message for f in check_source(README_PREAMBLE + good.code, options) if f.code == code]
     assert not still, f"README {code}: the good example is still reported: {still}"
 
 
