@@ -13,7 +13,7 @@ it surfaced; ``works``: the texts are printed, returned or answered, with no err
 that cannot be started skips its app, with the reason.
 
 The runners are started together (three at a time) when the first test needs one, so the file
-takes about as long as its slowest apps (the numbers are in docs/beyond-threads-facts.md).
+takes about as long as its slowest apps (the numbers are in docs/runtime-facts.md, cases 16-24).
 """
 
 from __future__ import annotations

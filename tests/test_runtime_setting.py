@@ -93,7 +93,7 @@ def test_requires_python_gives_the_default_target(tmp_path: Path) -> None:
 
     _requires_python.cache_clear()
     [finding] = check_source(PROCESS, Options(no_project=True), path=str(app))
-    assert "a forked child reads a stale copy" in finding.message
+    assert "under spawn or forkserver" in finding.message  # the default start method is unknown
     assert runtime_of(Options(), str(app)).version == (3, 9)
 
 

@@ -8,7 +8,7 @@ per app: its workers, its patches and its module names stay its own)::
 It reads the app's ``SCENARIO = {...}`` literal (without importing the app, so an app whose
 import is the outcome can be run), then:
 
-1. installs the Python 3.14 thread-context inheritance simulation (docs/beyond-threads-facts.md)
+1. installs the Python 3.14 thread-context inheritance simulation (docs/runtime-facts.md, "Python 3.14")
    when ``"inherit": True``, before anything makes a thread;
 2. starts the components of ``"services"``, subprocesses first (they start while the app is
    imported): ``"redis"`` (a private redis-server; its URL is ``$REDIS_URL``), ``"celery":
@@ -83,7 +83,7 @@ _EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrup
 
 def install_inheritance() -> None:
     """Python 3.14 with ``-X thread_inherit_context=1`` (the default on 3.14t): a thread starts
-    in a copy of the context of the caller of ``start()`` (docs/beyond-threads-facts.md)."""
+    in a copy of the context of the caller of ``start()`` (docs/runtime-facts.md, "Python 3.14")."""
     original = threading.Thread.start
     if getattr(original, "_fcx_inherit", False):
         return
