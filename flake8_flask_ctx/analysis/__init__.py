@@ -16,16 +16,15 @@ from typing import TYPE_CHECKING, Optional
 
 import libcst as cst
 
-from ..catalogue.flask_names import VIEW_DECORATORS
 from ..catalogue.spawners import SERIALIZER_NAMES, Serializer, Spawner
-from ..options import Options, match_dotted
+from ..options import Options
 from ..runtime import runtime_of
 from .collector import collect
 from .model import FunctionInfo, ModuleFacts
 from .positions import Positions
 from .resolve import Resolver
 from .streams import Stream, Streams
-from .tree import dotted_name
+from .views import is_view
 from .workers import SpawnSite, WorkerAnalysis
 
 if TYPE_CHECKING:
@@ -89,11 +88,7 @@ class ModuleAnalysis:
 
     def is_view(self, fn: FunctionInfo) -> bool:
         """Is ``fn`` decorated as a view (``@app.route``, ``@bp.get``)? It runs in a request."""
-        for decorator in fn.decorators:
-            name = dotted_name(decorator.func if isinstance(decorator, cst.Call) else decorator) or ""
-            if any(match_dotted(pattern, name) for pattern in VIEW_DECORATORS):
-                return True
-        return False
+        return is_view(fn)
 
     @property
     def functions(self) -> list[FunctionInfo]:

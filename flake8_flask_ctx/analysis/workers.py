@@ -30,6 +30,7 @@ from .model import BindingKind, CallSite, ClassInfo, FunctionInfo, ModuleFacts, 
 from .resolve import ContextUse, Resolver
 from .tasks import Tasks
 from .tree import dotted_name
+from .views import is_view
 
 if TYPE_CHECKING:
     from ..project.index import ExternalUse, ProjectFunction, ProjectIndex
@@ -196,6 +197,7 @@ class WorkerAnalysis:
         self.spawners = spawners
         self._custom = [custom_spawner(p) for p in options.extra_spawners]
         self._needs: dict[tuple[int, frozenset[Need]], dict[Need, Chain]] = {}
+        self._caller_map: Optional[dict[int, list[Optional[FunctionInfo]]]] = None
         self._reach: dict[int, list[Reached]] = {}
         self._external: dict[int, list[ExternalCall]] = {}
         self._uses: dict[int, Optional[ContextUse]] = {}
@@ -248,10 +250,35 @@ class WorkerAnalysis:
         elif site.spawner.kind is Kind.TASK:
             site.given = self.tasks.given(site)
         elif self.runtime.inherit_context and site.owner is not None and site.spawner.kind is Kind.THREAD \
-                and (site.spawner.inherits or site.spawner.lazy_threads):
+                and (site.spawner.inherits or site.spawner.lazy_threads) and self.may_run_in_request(site.owner):
             site.given = frozenset(Need)
             site.stale_context = site.spawner.lazy_threads and not self._made_by(site.receiver, site.owner)
             site.inherited = not site.stale_context
+
+    def may_run_in_request(self, fn: FunctionInfo, seen: Optional[set[int]] = None) -> bool:
+        """Can ``fn`` run in a request: a view, a function this module never calls (a view
+        elsewhere may), or one called from such a function; not one called only at import
+        time or from functions that are."""
+        if is_view(fn):
+            return True
+        seen = seen if seen is not None else set()
+        if id(fn) in seen:
+            return False
+        seen.add(id(fn))
+        callers = self._callers().get(id(fn))
+        if not callers:
+            return True
+        return any(caller is not None and self.may_run_in_request(caller, seen) for caller in callers)
+
+    def _callers(self) -> dict[int, list[Optional[FunctionInfo]]]:
+        """``id(function)`` -> the functions of this module that call it (None: module level)."""
+        if self._caller_map is None:
+            self._caller_map = {}
+            for call, owner in self.facts.all_calls():
+                callee = self.resolver.function_of(call.node.func, call.scope, owner)
+                if callee is not None:
+                    self._caller_map.setdefault(id(callee), []).append(owner)
+        return self._caller_map
 
     def _made_by(self, receiver: Optional[cst.BaseExpression], owner: FunctionInfo) -> bool:
         """Is the executor ``receiver`` created by ``owner`` itself (``with ThreadPoolExecutor()
