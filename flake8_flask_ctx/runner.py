@@ -197,14 +197,15 @@ def _analysed(source: SourceFile, options: Options, cached: bool = True) -> list
     data = source.text.encode("utf-8", "surrogatepass")
     outcome = cache.get(source.path, options, data, project)
     if outcome is None:
-        if not may_have_findings(source.text, options, project.hints() if project is not None else None):
-            return []  # not stored: the substring test is cheaper than an entry
         with project.recording() if project is not None else nullcontext() as reads:
-            try:
-                outcome = Outcome(check_source(source.text, options, path=source.path, prefiltered=True))
-            except (SyntaxError, ParserSyntaxError) as exc:
-                fields = _parse_error(exc)
-                outcome = Outcome([], fields["error"], fields["error_line"], fields["error_col"])
+            if not may_have_findings(source.text, options, project.hints() if project is not None else None):
+                outcome = Outcome([])  # stored too: reading the entry is cheaper than the prefilter
+            else:
+                try:
+                    outcome = Outcome(check_source(source.text, options, path=source.path, prefiltered=True))
+                except (SyntaxError, ParserSyntaxError) as exc:
+                    fields = _parse_error(exc)
+                    outcome = Outcome([], fields["error"], fields["error_line"], fields["error_col"])
         cache.put(source.path, options, data, outcome, project, reads)
     if outcome.error is not None:
         raise _CachedError(outcome)
