@@ -145,7 +145,7 @@ def _guarded(path: str, settings: Settings, read: Callable[[], SourceFile], stdi
                 return FileResult(path, output=exc.data if stdin and settings.mode == FIX else None)
             raise
         if settings.mode == CHECK:
-            return _check(source, settings)
+            return _check(source, settings, cached=not stdin)  # standard input: no result cache
         if settings.mode == ADD_NOQA:
             return _add_noqa(source, settings)
         return _fix(source, settings, stdin)
@@ -242,10 +242,10 @@ def _reported(path: str, findings: Sequence[Finding], text: str) -> list[Reporte
             for f in sorted(findings, key=Finding.sort_key)]
 
 
-def _check(source: SourceFile, settings: Settings, offers: bool = True) -> FileResult:
+def _check(source: SourceFile, settings: Settings, offers: bool = True, cached: bool = True) -> FileResult:
     offers = offers and (settings.fix_offers or settings.fix_edits)
     keep = _keeper(settings, source.path)
-    findings = [f for f in _analysed(source, settings.options, cached=settings.mode == CHECK) if keep(f, source.text)]
+    findings = [f for f in _analysed(source, settings.options, cached=cached and settings.mode == CHECK) if keep(f, source.text)]
     reported = _reported(source.path, findings, source.text)
     result = FileResult(source.path, reported)
     if findings and offers:  # which of them fix can rewrite: a dry run, with unsafe fixes on

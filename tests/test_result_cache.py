@@ -204,3 +204,11 @@ def test_outside_any_project_nothing_is_written(tmp_path: Path, capsys, monkeypa
     monkeypatch.chdir(loose)
     assert "FCX100" in check(capsys, "app.py")[1]
     assert not (loose / ".flask_ctx_cache").exists()
+
+
+def test_standard_input_has_no_cache(shop: Path) -> None:
+    proc = subprocess.run([FLASK_CTX, "check", "--isolated", "--stdin-filename", "shop/views.py", "-"],
+                          input=(shop / "shop" / "views.py").read_text(), capture_output=True, text=True,
+                          cwd=shop, timeout=120, env=clean_env())
+    assert proc.returncode == 1 and "shop/views.py:14:5: FCX100" in proc.stdout, proc.stderr
+    assert not result_files(shop)
