@@ -212,3 +212,11 @@ def test_standard_input_has_no_cache(shop: Path) -> None:
                           cwd=shop, timeout=120, env=clean_env())
     assert proc.returncode == 1 and "shop/views.py:14:5: FCX100" in proc.stdout, proc.stderr
     assert not result_files(shop)
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif"])
+def test_steps_scopes_and_fix_offers_survive_the_cache(fmt: str, shop: Path, capsys) -> None:
+    uncached = check(capsys, "--no-cache", "--format", fmt, ".")
+    assert check(capsys, "--format", fmt, ".") == uncached
+    assert check(capsys, "--format", fmt, ".") == uncached  # warm
+    assert fmt != "sarif" or "codeFlows" in uncached[1]  # the steps to another module's read
