@@ -136,7 +136,8 @@ def clear_caches(corpus: Path) -> None:
 def commands(jobs: int) -> dict[str, list[str]]:
     ctx = [str(FLASK_CTX), "check", "--isolated", "--exit-zero", "-j", str(jobs)]
     ruff = [str(RUFF), "check", "--isolated", "--select", "E9,F", "--exit-zero", "-q"]
-    return {"flask-ctx cold": ctx + ["."], "flask-ctx warm": ctx + ["."], "flask-ctx --no-cache": ctx + ["--no-cache", "."],
+    return {"flask-ctx cold": ctx + ["."], "flask-ctx warm": ctx + ["."],
+            "flask-ctx --no-cache": ctx + ["--no-cache", "."],
             "ruff cold": ruff + ["."], "ruff warm": ruff + ["."], "ruff --no-cache": ruff + ["--no-cache", "."]}
 
 

@@ -245,7 +245,8 @@ def _reported(path: str, findings: Sequence[Finding], text: str) -> list[Reporte
 def _check(source: SourceFile, settings: Settings, offers: bool = True, cached: bool = True) -> FileResult:
     offers = offers and (settings.fix_offers or settings.fix_edits)
     keep = _keeper(settings, source.path)
-    findings = [f for f in _analysed(source, settings.options, cached=cached and settings.mode == CHECK) if keep(f, source.text)]
+    analysed = _analysed(source, settings.options, cached=cached and settings.mode == CHECK)
+    findings = [f for f in analysed if keep(f, source.text)]
     reported = _reported(source.path, findings, source.text)
     result = FileResult(source.path, reported)
     if findings and offers:  # which of them fix can rewrite: a dry run, with unsafe fixes on

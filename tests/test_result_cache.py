@@ -128,8 +128,8 @@ def test_parallel_runs_share_the_folder(shop: Path) -> None:
     assert uncached.returncode == 1 and "Traceback" not in uncached.stderr
     for jobs in ("2", "2", "1"):  # cold, warm, warm in one process
         again = run("-j", jobs)
-        assert (again.returncode, again.stdout, again.stderr) == (uncached.returncode, uncached.stdout,
-                                                                   uncached.stderr)
+        expected = (uncached.returncode, uncached.stdout, uncached.stderr)
+        assert (again.returncode, again.stdout, again.stderr) == expected
     assert result_files(shop)
     assert not list((shop / ".flask_ctx_cache" / "results").rglob(".tmp-*")), "a temporary file was left"
 
