@@ -23,17 +23,20 @@ def parse_guard(source: str) -> None:
 
 
 def check_source(source: str, options: Optional[Options] = None, parsed: bool = False,
-                 path: Optional[str] = None, tree: Optional[ast.AST] = None) -> list[Finding]:
+                 path: Optional[str] = None, tree: Optional[ast.AST] = None,
+                 prefiltered: bool = False) -> list[Finding]:
     """Findings for one module's text; ``path`` (where the text comes from) puts it in its
     project, whose other modules its workers are followed into.
 
     Raises SyntaxError (CPython's) or libcst's ParserSyntaxError when the text does not
     parse. ``parsed=True`` skips CPython's parse when the caller already did it (flake8),
-    and ``tree`` is that parse's result.
+    and ``tree`` is that parse's result; ``prefiltered=True``: the caller already knows
+    that ``may_have_findings`` holds (the result cache).
     """
     options = options or Options()
     project = project_of(path, options)
-    if not may_have_findings(source, options, project.hints() if project is not None else None, tree):
+    if not prefiltered and not may_have_findings(source, options, project.hints() if project is not None else None,
+                                                 tree):
         return []
     if not parsed:
         parse_guard(source)

@@ -76,7 +76,7 @@ OPTION_SPECS: tuple[OptionSpec, ...] = (
     OptionSpec(
         "no-cache",
         "Do not read or write the project's summaries in .flask_ctx_cache/ (they are then "
-        "computed again for every run).",
+        "computed again for every run), nor, for flask-ctx check, its cached results.",
         flag=True,
     ),
 )

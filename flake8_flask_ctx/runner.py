@@ -14,6 +14,7 @@ import codecs
 import difflib
 import os
 import signal
+from contextlib import nullcontext
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
@@ -31,7 +32,8 @@ from .fixes import AppliedFix, fix_source
 from .noqa import Suppressions, add_noqa
 from .options import Options
 from .prefilter import may_have_findings
-from .project.index import forget_module
+from .project.index import forget_module, project_of
+from .project.results import Outcome, result_cache_for
 from .selection import PerFileIgnore, decide, default_select, ignored_for
 from .sources import (
     DEFAULT_MAX_FILE_SIZE, ChangedOnDisk, FileTooLarge, NotWritten, SourceError,
@@ -143,7 +145,7 @@ def _guarded(path: str, settings: Settings, read: Callable[[], SourceFile], stdi
                 return FileResult(path, output=exc.data if stdin and settings.mode == FIX else None)
             raise
         if settings.mode == CHECK:
-            return _check(source, settings)
+            return _check(source, settings, cached=not stdin)  # standard input: no result cache
         if settings.mode == ADD_NOQA:
             return _add_noqa(source, settings)
         return _fix(source, settings, stdin)
@@ -151,14 +153,11 @@ def _guarded(path: str, settings: Settings, read: Callable[[], SourceFile], stdi
         return FileResult(path, skipped=str(exc))
     except SourceError as exc:
         return FileResult(path, error=str(exc))
-    except SyntaxError as exc:  # from the guard: CPython's message is the clearest one
-        where = f" (line {exc.lineno})" if exc.lineno else ""
-        return FileResult(path, error=f"syntax error: {exc.msg}{where}", error_line=exc.lineno or None,
-                          error_col=exc.offset or None)
-    except ParserSyntaxError as exc:  # libcst rejects something CPython accepts
-        return FileResult(path, error=f"cannot parse (libcst): {exc.message} "
-                                      f"(line {exc.raw_line})", error_line=exc.raw_line or None,
-                          error_col=(exc.raw_column + 1) if exc.raw_line else None)
+    except (SyntaxError, ParserSyntaxError) as exc:
+        return FileResult(path, **_parse_error(exc))
+    except _CachedError as exc:
+        return FileResult(path, error=exc.outcome.error, error_line=exc.outcome.error_line,
+                          error_col=exc.outcome.error_col)
     except RecursionError:
         return FileResult(path, error="too deeply nested to analyse (recursion limit)")
     except MemoryError:  # what CPython's parser raises on some very deep nesting
@@ -166,6 +165,51 @@ def _guarded(path: str, settings: Settings, read: Callable[[], SourceFile], stdi
     except Exception as exc:  # noqa: BLE001 - a bug of ours must not end the whole run
         return FileResult(path, error=f"internal error: {type(exc).__name__}: {exc} "
                                       "(please report this file)", internal=True)
+
+
+def _parse_error(exc: Exception) -> dict:
+    """The ``FileResult`` fields for a text that does not parse."""
+    if isinstance(exc, SyntaxError):  # from the guard: CPython's message is the clearest one
+        where = f" (line {exc.lineno})" if exc.lineno else ""
+        return dict(error=f"syntax error: {exc.msg}{where}", error_line=exc.lineno or None,
+                    error_col=exc.offset or None)
+    assert isinstance(exc, ParserSyntaxError)  # libcst rejects something CPython accepts
+    return dict(error=f"cannot parse (libcst): {exc.message} (line {exc.raw_line})",
+                error_line=exc.raw_line or None, error_col=(exc.raw_column + 1) if exc.raw_line else None)
+
+
+class _CachedError(Exception):
+    """The result cache says this text does not parse (and how it was reported)."""
+
+    def __init__(self, outcome: Outcome) -> None:
+        super().__init__(outcome.error)
+        self.outcome = outcome
+
+
+def _analysed(source: SourceFile, options: Options, cached: bool = True) -> list[Finding]:
+    """``check_source`` through the result cache of the file's project (``check`` only):
+    an unchanged file whose project dependencies are unchanged is not parsed at all. A
+    cached parse error is raised as ``_CachedError``."""
+    cache = result_cache_for(source.path, options) if cached else None
+    if cache is None:
+        return check_source(source.text, options, path=source.path)
+    project = project_of(source.path, options)
+    data = source.text.encode("utf-8", "surrogatepass")
+    outcome = cache.get(source.path, options, data, project)
+    if outcome is None:
+        with project.recording() if project is not None else nullcontext() as reads:
+            if not may_have_findings(source.text, options, project.hints() if project is not None else None):
+                outcome = Outcome([])  # stored too: reading the entry is cheaper than the prefilter
+            else:
+                try:
+                    outcome = Outcome(check_source(source.text, options, path=source.path, prefiltered=True))
+                except (SyntaxError, ParserSyntaxError) as exc:
+                    fields = _parse_error(exc)
+                    outcome = Outcome([], fields["error"], fields["error_line"], fields["error_col"])
+        cache.put(source.path, options, data, outcome, project, reads)
+    if outcome.error is not None:
+        raise _CachedError(outcome)
+    return outcome.findings
 
 
 def _keeper(settings: Settings, path: str) -> Callable[[Finding, str], bool]:
@@ -198,10 +242,11 @@ def _reported(path: str, findings: Sequence[Finding], text: str) -> list[Reporte
             for f in sorted(findings, key=Finding.sort_key)]
 
 
-def _check(source: SourceFile, settings: Settings, offers: bool = True) -> FileResult:
+def _check(source: SourceFile, settings: Settings, offers: bool = True, cached: bool = True) -> FileResult:
     offers = offers and (settings.fix_offers or settings.fix_edits)
     keep = _keeper(settings, source.path)
-    findings = [f for f in check_source(source.text, settings.options, path=source.path) if keep(f, source.text)]
+    analysed = _analysed(source, settings.options, cached=cached and settings.mode == CHECK)
+    findings = [f for f in analysed if keep(f, source.text)]
     reported = _reported(source.path, findings, source.text)
     result = FileResult(source.path, reported)
     if findings and offers:  # which of them fix can rewrite: a dry run, with unsafe fixes on

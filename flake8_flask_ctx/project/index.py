@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
-from typing import Optional
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator, Optional
 
 from ..catalogue.contexts import Need
 from ..catalogue.flask_names import satisfied
@@ -54,6 +55,16 @@ class ExternalUse:
         return " -> ".join(parts)
 
 
+@dataclass(eq=False)
+class Reads:
+    """What one analysis read of the project: the modules whose summaries it looked up (a
+    lookup that found nothing included) and whether it asked ``has_context_task``. The
+    module list and the prefilter's hints are read by every analysis in project mode."""
+
+    modules: set[str] = field(default_factory=set)
+    context_task: bool = False
+
+
 @dataclass(frozen=True)
 class ProjectFunction:
     qualname: str
@@ -75,6 +86,10 @@ class ProjectIndex:
         self._hints: Optional[ProjectHints] = None
         self._context_task: Optional[bool] = None
         self.computed = 0  # summaries this process computed (not read from the cache)
+        # What the analyses in progress read of the project (``recording``): the result cache
+        # (``results.py``) keeps it with a file's findings and checks it before reusing them.
+        self._recordings: list[Reads] = []
+        self._needs_reads: dict[str, frozenset[str]] = {}  # modules read for ``_needs[q]``
 
     # --- modules ------------------------------------------------------------------------------
 
@@ -95,7 +110,24 @@ class ProjectIndex:
         modules = self.modules()
         return any(".".join(parts[:i]) in modules for i in range(1, len(parts) + 1))
 
+    @contextmanager
+    def recording(self) -> Iterator["Reads"]:
+        """Note which modules' summaries (and which project-wide facts) are read until the
+        block ends, memoized answers included."""
+        reads = Reads()
+        self._recordings.append(reads)
+        try:
+            yield reads
+        finally:
+            self._recordings[:] = [r for r in self._recordings if r is not reads]
+
+    def _note(self, modules: Iterable[str]) -> None:
+        for reads in self._recordings:
+            reads.modules.update(modules)
+
     def summary(self, module: str) -> Optional[dict]:
+        if self._recordings:
+            self._note((module,))
         if module not in self._summaries:
             self._summaries[module] = self._load(module)
         return self._summaries[module]
@@ -140,6 +172,7 @@ class ProjectIndex:
         module = self.module_of(path)
         self._summaries.pop(module, None)
         self._needs.clear()  # what a function needs may come through that module
+        self._needs_reads.clear()
         self._spawner_names = self._hints = self._context_task = None
 
     # --- names -----------------------------------------------------------------------------
@@ -202,12 +235,21 @@ class ProjectIndex:
         """(needs, complete): complete is False when a cycle or the depth cut the walk short
         (then the result depends on where it started and is not memoized)."""
         if qualname in self._needs:
+            if self._recordings:  # the summaries it was computed from are read again, in effect
+                self._note(self._needs_reads.get(qualname, ()))
             return self._needs[qualname], True
         if qualname in stack or len(stack) > MAX_DEPTH:
             return {}, False
+        with self.recording() as reads:
+            result, complete = self._compute_needs(qualname, stack)
+        if complete:
+            self._needs[qualname] = result
+            self._needs_reads[qualname] = frozenset(reads.modules)
+        return result, complete
+
+    def _compute_needs(self, qualname: str, stack: tuple[str, ...]) -> tuple[dict[Need, ExternalUse], bool]:
         function = self.function(qualname)
         if function is None:
-            self._needs[qualname] = {}
             return {}, True
         here = (f"{function.display}()", function.path)
         pushed = self._pushed_by_decorators(function)
@@ -229,8 +271,6 @@ class ProjectIndex:
                 prefix = tuple((step, function.path) for step in call["chain"]) or (here,)
                 result[need] = ExternalUse(use.need, use.written, use.qualname, use.member, use.path, use.line,
                                            use.col, prefix + use.chain)
-        if complete:
-            self._needs[qualname] = result
         return result, complete
 
     def _pushed_by_decorators(self, function: ProjectFunction) -> frozenset[Need]:
@@ -259,6 +299,8 @@ class ProjectIndex:
         """Does a module of the project define a task class whose ``__call__`` pushes the app's
         context (Flask's ``FlaskTask``, the older ``ContextTask``)? Only modules whose text
         could hold one are summarized for the answer."""
+        for reads in self._recordings:
+            reads.context_task = True
         if self._context_task is None:
             self._context_task = False
             for module, path in self.modules().items():

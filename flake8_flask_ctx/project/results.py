@@ -1,0 +1,223 @@
+"""``flask-ctx check``'s result cache: a file's findings, reused while nothing they came from
+has changed (ruff's cache, for this tool).
+
+One JSON entry per checked file in ``.flask_ctx_cache/results/`` at the project's root
+(the folder of the summaries, with the same ``.gitignore`` of ``*``). The entry's name is
+a hash of the tool's code (``tool_fingerprint``), the options that change findings and the
+file's path relative to the root, so an edit of the file replaces its entry instead of
+adding one. The entry holds the hash of the bytes it was computed from and, in project
+mode, what the analysis read of the project:
+
+- the hash of every module whose summary it looked up (``ProjectIndex.recording``,
+  memoized cross-module answers included), checked against the files on disk;
+- the module list (names and paths) and the prefilter's project hints (spawner names,
+  package names), checked against this run's: adding, removing or renaming a module, or
+  adding a spawning helper anywhere, re-checks every file of the project (conservative);
+- whether the project has a context-pushing task class, when the analysis asked.
+
+What is cached is the analysis's outcome before ``--select``/``--ignore``/
+``per-file-ignores``/``# noqa`` (those are applied to it afterwards, which costs nothing),
+so one entry serves runs with different selections. Parse errors are cached too, and so is
+the prefilter's "nothing here" (reading a small entry is cheaper than the substring test).
+Files outside any project (no ``pyproject.toml``, ``setup.cfg`` or ``.git`` above them)
+and standard input have no cache: nothing is written into the current directory. Writes go to a temporary file renamed into place: ``-j`` processes share the
+folder without a lock, and a read-only checkout simply has no cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Optional, Sequence
+
+from ..findings import Finding, Step
+from ..options import Options
+from ..runtime import runtime_of
+from .cache import CACHE_DIR, _ignore_folder, tool_fingerprint
+from .index import options_key
+from .layout import find_root
+
+if TYPE_CHECKING:
+    from .index import ProjectIndex, Reads
+
+FORMAT = 1
+
+
+def findings_key(options: Options, path: str) -> str:
+    """What in the options changes a file's findings: ``options_key`` (what changes the
+    summaries) plus the runtime (the target Python may come from ``pyproject.toml``) and
+    project mode. ``max_line_length`` and ``no_cache`` change no finding."""
+    return repr((FORMAT, options_key(options), runtime_of(options, path), options.no_project))
+
+
+@dataclass
+class Outcome:
+    """A cached analysis: the findings before any selection, or a parse error (as the
+    ``FileResult`` fields it is reported with)."""
+
+    findings: list[Finding]
+    error: Optional[str] = None
+    error_line: Optional[int] = None
+    error_col: Optional[int] = None
+
+
+def _hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class ResultCache:
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self.folder = os.path.join(root, CACHE_DIR, "results")
+        self.hits = self.misses = self.writes = 0  # this process's (the tests count them)
+        self._file_hashes: dict[str, tuple[tuple[int, int], Optional[str]]] = {}
+        self._facts: dict[int, tuple["ProjectIndex", dict]] = {}  # id(project) -> facts
+
+    # --- names ----------------------------------------------------------------------------
+
+    def entry(self, path: str, options: Options) -> str:
+        relative = os.path.relpath(os.path.realpath(path), self.root).replace(os.sep, "/")
+        digest = hashlib.sha256()
+        for part in (tool_fingerprint(), findings_key(options, path).encode(), relative.encode()):
+            digest.update(len(part).to_bytes(8, "big"))
+            digest.update(part)
+        key = digest.hexdigest()
+        return os.path.join(self.folder, key[:2], key + ".json")
+
+    # --- what a project-mode analysis depended on ------------------------------------------
+
+    def _module_hash(self, path: Optional[str]) -> Optional[str]:
+        """The hash of a module's bytes (None: no such file), once per file and mtime."""
+        if path is None:
+            return None
+        try:
+            stat = os.stat(path)
+        except OSError:
+            return None
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        known = self._file_hashes.get(path)
+        if known is not None and known[0] == stamp:
+            return known[1]
+        try:
+            with open(path, "rb") as handle:
+                value: Optional[str] = _hash(handle.read())
+        except OSError:
+            value = None
+        self._file_hashes[path] = (stamp, value)
+        return value
+
+    def _project_facts(self, project: "ProjectIndex") -> dict:
+        """The module list and the prefilter's hints, hashed once per process."""
+        known = self._facts.get(id(project))
+        if known is None or known[0] is not project:
+            modules = sorted((name, project.relative(path)) for name, path in project.modules().items())
+            hints = project.hints()
+            facts = {
+                "modules": _hash(repr(modules).encode()),
+                "hints": _hash(repr((sorted(hints.spawners), sorted(hints.packages))).encode()),
+            }
+            known = (project, facts)
+            self._facts[id(project)] = known
+        return known[1]
+
+    def _depends(self, project: "ProjectIndex", reads: "Reads") -> dict:
+        modules = project.modules()
+        depends = dict(self._project_facts(project))
+        depends["summaries"] = {name: self._module_hash(modules.get(name)) for name in sorted(reads.modules)}
+        if reads.context_task:
+            depends["context_task"] = project.has_context_task()
+        return depends
+
+    def _still_true(self, project: Optional["ProjectIndex"], depends: Optional[dict]) -> bool:
+        if depends is None or project is None:
+            return depends is None and project is None
+        facts = self._project_facts(project)
+        if depends.get("modules") != facts["modules"] or depends.get("hints") != facts["hints"]:
+            return False
+        modules = project.modules()
+        for name, value in depends.get("summaries", {}).items():
+            if self._module_hash(modules.get(name)) != value:
+                return False
+        return "context_task" not in depends or depends["context_task"] == project.has_context_task()
+
+    # --- entries ---------------------------------------------------------------------------
+
+    def get(self, path: str, options: Options, data: bytes,
+            project: Optional["ProjectIndex"]) -> Optional[Outcome]:
+        try:
+            with open(self.entry(path, options), encoding="utf-8") as handle:
+                stored = json.load(handle)
+            if stored.get("content") != _hash(data) or not self._still_true(project, stored.get("project")):
+                self.misses += 1
+                return None
+            error = stored.get("error")
+            if error is not None:
+                outcome = Outcome([], error["message"], error.get("line"), error.get("col"))
+            else:
+                outcome = Outcome([Finding(code, line, col, message, scope=scope,
+                                           steps=tuple(Step(*step) for step in steps))
+                                   for code, line, col, message, scope, steps in stored["findings"]])
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            self.misses += 1
+            return None  # none yet, or broken: computed again (and rewritten)
+        self.hits += 1
+        return outcome
+
+    def put(self, path: str, options: Options, data: bytes, outcome: Outcome,
+            project: Optional["ProjectIndex"], reads: Optional["Reads"]) -> None:
+        stored: dict = {"content": _hash(data),
+                        "project": self._depends(project, reads) if project is not None and reads else None}
+        if outcome.error is not None:
+            stored["error"] = {"message": outcome.error, "line": outcome.error_line, "col": outcome.error_col}
+        else:
+            stored["findings"] = [[f.code, f.line, f.col, f.message, f.scope,
+                                   [[s.line, s.col, s.message, s.path] for s in f.steps]]
+                                  for f in outcome.findings]
+        target = self.entry(path, options)
+        directory = os.path.dirname(target)
+        try:
+            os.makedirs(directory, exist_ok=True)
+            _ignore_folder(os.path.dirname(self.folder))
+            fd, temp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".json")
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                    json.dump(stored, handle, separators=(",", ":"))
+                os.replace(temp, target)
+            except BaseException:
+                _remove(temp)
+                raise
+            self.writes += 1
+        except OSError:
+            pass  # a read-only checkout: no cache
+
+
+def _remove(path: str) -> None:
+    try:
+        os.remove(path)
+    except OSError:
+        pass
+
+
+_CACHES: dict[str, ResultCache] = {}
+
+
+def result_cache_for(path: Optional[str], options: Options) -> Optional[ResultCache]:
+    """The result cache of the project ``path`` is in (None: ``no-cache``, no path, or a
+    file outside any project)."""
+    if not path or options.no_cache:
+        return None
+    root = find_root(os.path.dirname(os.path.abspath(path)))
+    if root is None:
+        return None
+    if root not in _CACHES:
+        _CACHES[root] = ResultCache(root)
+    return _CACHES[root]
+
+
+def cache_stats() -> tuple[int, int, int]:
+    """(hits, misses, writes) of this process's result caches."""
+    caches: Sequence[ResultCache] = list(_CACHES.values())
+    return (sum(c.hits for c in caches), sum(c.misses for c in caches), sum(c.writes for c in caches))
