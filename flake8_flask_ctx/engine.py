@@ -9,7 +9,7 @@ from typing import Optional
 from .deep import run_deep
 from .findings import Finding
 from .options import Options
-from .prefilter import may_have_findings
+from .prefilter import may_have_findings, parse_ast
 from .project.index import project_of
 
 
@@ -17,6 +17,8 @@ def parse_guard(source: str) -> None:
     """Let CPython parse first: it raises SyntaxError on what libcst's native parser
     could crash the process on (a C stack overflow on extreme nesting), and its messages
     are the ones users know."""
+    if parse_ast(source) is not None:  # the prefilter's parse of this very text
+        return
     with warnings.catch_warnings():  # "invalid escape sequence" is not ours to report
         warnings.simplefilter("ignore")
         ast.parse(source)

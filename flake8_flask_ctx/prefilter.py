@@ -15,12 +15,20 @@ One rule needs no such word: a proxy used at import time (FCX103). For a Flask f
 passes no word test, the module-level code of its ``ast`` (which flake8 has already
 parsed; the CLI parses it, at about a seventh of libcst's cost) is searched for the names
 it imports from Flask.
+
+A file that passes the text test goes through the same tests once more, on its code alone:
+the words of its ``ast`` (names, attributes, imported modules, keywords of calls), without
+strings, comments and docstrings, which the analysis never reads either. A word that only
+appears in a docstring no longer costs a libcst parse. The context pushers
+(``app_context``), which need no spawn only for FCX300's homemade copier, count there only
+where a copier's shape is (a nested function entering a context held in a name).
 """
 
 from __future__ import annotations
 
 import ast
 import re
+import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterator, Optional
@@ -42,13 +50,20 @@ def _last(name: str) -> str:
 def _catalogue_words(version: int) -> tuple[tuple[str, ...], ...]:
     """(spawn, Flask-only, stream, thread-local, thread-spawn) words for the spawner table's ``version``."""
     flask_only = minimal_words([_last(flask_names.COPY_REQUEST_CONTEXT), *map(_last, INTERNALS),
-                                *flask_names.CONTEXT_PUSHERS])
-    flask_only = minimal_words([*flask_only, *map(_last, flask_names.TASK_STARTERS),
+                                *flask_names.CONTEXT_PUSHERS, *map(_last, flask_names.TASK_STARTERS),
                                 *(f".{m}" for s in TABLE for m in s.enqueues if len(m) > 2)])
     stream = minimal_words([*map(_last, flask_names.RESPONSE_CLASSES), flask_names.RESPONSE_CLASS_ATTRIBUTE,
                             *(p.lstrip("*") for p in flask_names.VIEW_DECORATORS)])  # "*.get" -> ".get"
     thread_locals = minimal_words(map(_last, THREAD_LOCALS))
     return TABLE.words(), flask_only, stream, thread_locals, TABLE.words(frozenset({Kind.THREAD}))
+
+
+@lru_cache(maxsize=4)
+def _flask_only_without_pushers(version: int) -> tuple[str, ...]:
+    """The Flask-only words for a module with no copier's shape: the pushers left out."""
+    return minimal_words([_last(flask_names.COPY_REQUEST_CONTEXT), *map(_last, INTERNALS),
+                          *map(_last, flask_names.TASK_STARTERS),
+                          *(f".{m}" for s in TABLE for m in s.enqueues if len(m) > 2)])
 
 
 def _longest_literal(pattern: str) -> str:
@@ -101,15 +116,103 @@ _RELATIVE_IMPORT = re.compile(r"^\s*from\s+\.", re.M)
 
 def may_have_findings(source: str, options: Options, project: "ProjectHints | None" = None,
                       tree: Optional[ast.AST] = None) -> bool:
-    """``tree``: the module's ``ast``, when the caller has it (flake8)."""
-    if _may_have_worker_findings(source, options, project):
+    """``tree``: the module's ``ast``, when the caller has it (flake8); else it is parsed
+    here, for the files that pass the text test only."""
+    imports_flask = FLASK_WORD in source and any(name in source for name in _IMPORT_TIME_NAMES)
+    if not imports_flask and not _may_have_worker_findings(source, options, project):
+        return False
+    if tree is None:
+        tree = parse_ast(source)
+        if tree is None:
+            return True  # the analysis reports what it can
+    code = code_words(tree)
+    copier = _has_copier_shape(tree)
+    if _may_have_worker_findings(code, options, project, pushers=copier):
         return True
-    return FLASK_WORD in source and _uses_flask_at_import(source, tree)
+    return FLASK_WORD in code and _uses_flask_at_import(code, tree)
 
 
-def _may_have_worker_findings(source: str, options: Options, project: "ProjectHints | None") -> bool:
+_LAST_PARSE: list = [None, None]  # [source, tree]: the engine's parse guard reuses it
+
+
+def parse_ast(source: str) -> Optional[ast.AST]:
+    """``ast.parse`` without warnings; None when it fails. The last result is kept for the
+    same text object, so that the engine does not parse a file twice."""
+    if _LAST_PARSE[0] is source:
+        return _LAST_PARSE[1]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    _LAST_PARSE[:] = [source, tree]
+    return tree
+
+
+def code_words(tree: ast.AST) -> str:
+    """The code of ``tree`` as words the text tests can read: every name, dotted attribute
+    chain (``db.session``) and ``.attribute``, imported module (``from .views import``
+    lines, relative ones with their dots), keyword argument, and ``yield``; no string,
+    comment or docstring."""
+    out: list[str] = []
+    add = out.append
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            add(node.id)
+        elif isinstance(node, ast.Attribute):
+            parts, value = [node.attr], node.value
+            while isinstance(value, ast.Attribute):
+                parts.append(value.attr)
+                value = value.value
+            if isinstance(value, ast.Name):
+                parts.append(value.id)
+            add(".".join(reversed(parts)))
+            add("." + node.attr)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            add(node.name)
+        elif isinstance(node, ast.arg):
+            add(node.arg)
+        elif isinstance(node, ast.keyword):
+            add(node.arg or "")
+        elif isinstance(node, ast.alias):
+            add(node.name)
+            add(node.asname or "")
+        elif isinstance(node, ast.ImportFrom):
+            add("\nfrom " + "." * node.level + (node.module or "") + " import\n")
+        elif isinstance(node, (ast.Yield, ast.YieldFrom)):
+            add("yield")
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            out.extend(node.names)
+        elif isinstance(node, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar)):
+            add(node.name or "")
+        elif isinstance(node, ast.MatchMapping):
+            add(node.rest or "")
+        elif isinstance(node, ast.MatchClass):
+            out.extend(node.kwd_attrs)
+    return " ".join(out)
+
+
+def _has_copier_shape(tree: ast.AST) -> bool:
+    """A function defined inside a function, entering ``with <name>:`` (FCX300's copier)."""
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for inner in ast.walk(node):
+                if inner is not node and isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef)) \
+                        and any(isinstance(item.context_expr, ast.Name)
+                                for w in ast.walk(inner) if isinstance(w, (ast.With, ast.AsyncWith))
+                                for item in w.items):
+                    return True
+    return False
+
+
+def _may_have_worker_findings(source: str, options: Options, project: "ProjectHints | None",
+                              pushers: bool = True) -> bool:
+    """``pushers``: count the context pushers among the Flask-only words."""
     spawner_words, any_call_spawns, bound_words, app_bound = _option_tests(options)
     spawn_words, flask_only_words, stream_words, thread_local_words, thread_words = _catalogue_words(TABLE.version)
+    if not pushers:
+        flask_only_words = _flask_only_without_pushers(TABLE.version)
     spawns = any_call_spawns or any(w in source for w in spawn_words) or any(w in source for w in spawner_words) \
         or (project is not None and _mentions(source, project.spawners))
     flask_work = spawns or any(w in source for w in flask_only_words) or (
@@ -127,16 +230,11 @@ def _may_have_worker_findings(source: str, options: Options, project: "ProjectHi
 _IMPORT_TIME_NAMES = frozenset(_last(n) for n in (*flask_names.REQUEST_BOUND, *flask_names.APP_BOUND))
 
 
-def _uses_flask_at_import(source: str, tree: Optional[ast.AST]) -> bool:
+def _uses_flask_at_import(code: str, tree: ast.AST) -> bool:
     """Does code that runs at import time name something it imported from a Flask module
     (``CFG = current_app.config[...]``, a class body, a default, a decorator's argument)?"""
-    if not any(name in source for name in _IMPORT_TIME_NAMES):
+    if not any(name in code for name in _IMPORT_TIME_NAMES):
         return False
-    if tree is None:
-        try:
-            tree = ast.parse(source)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            return True  # the analysis reports what it can
     if not isinstance(tree, ast.Module):
         return False
     imported = set()

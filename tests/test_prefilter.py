@@ -1,0 +1,103 @@
+"""The prefilter's second stage: the text tests again, on the words of the code alone.
+
+A file passes the text test when a word is anywhere in it, a docstring included; the
+second stage reads the ``ast`` (flake8's, or one parse at a sixth of libcst's cost) and
+keeps the file only when the word is in its code. It must never hide a finding: on every
+fixture, the findings are the same with the prefilter forced open (the fuzz property
+``test_prefilter_never_hides_a_finding`` covers generated code).
+"""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+
+import pytest
+
+from flake8_flask_ctx.engine import check_source
+from flake8_flask_ctx.options import Options
+from flake8_flask_ctx.prefilter import code_words, may_have_findings
+from support.marks import FIXTURES, fixture_files
+from support.properties import prefilter_open
+
+SPAWN = textwrap.dedent('''\
+    import threading
+
+    from flask import Flask, request
+
+    app = Flask(__name__)
+
+
+    def work():
+        print(request.args["q"])
+
+
+    @app.route("/")
+    def view():
+        threading.Thread(target=work).start()
+        return "ok"
+    ''')
+
+# the same module, its spawn turned into prose: a docstring, a comment and a string
+PROSE = SPAWN.replace("    threading.Thread(target=work).start()\n",
+                      '    """Starts threading.Thread(target=work) later."""  # threading.Thread\n'
+                      '    print("threading.Thread(target=work).start()")\n')
+
+COPIER = textwrap.dedent('''\
+    from flask import current_app
+
+
+    def with_app_context(fn):
+        ctx = current_app.app_context()
+
+        def wrapper(*args):
+            with ctx:
+                return fn(*args)
+        return wrapper
+    ''')
+
+PUSH_ONLY = textwrap.dedent('''\
+    from flask import Flask, current_app
+
+    app = Flask(__name__)
+
+
+    def main():
+        with app.app_context():
+            print(current_app.name)
+    ''')
+
+
+def test_a_word_in_prose_only_is_not_code() -> None:
+    assert [f.code for f in check_source(SPAWN)] == ["FCX100"]
+    assert may_have_findings(SPAWN, Options())
+    assert PROSE != SPAWN and "Thread" in PROSE and not may_have_findings(PROSE, Options())
+    with prefilter_open():
+        assert check_source(PROSE) == []  # nothing was hidden
+
+
+def test_the_code_words_are_what_the_text_tests_read() -> None:
+    words = code_words(ast.parse("from .jobs import run\nimport threading as t\n"
+                                 "db.session.add(x)\nt.Thread(target=f, daemon=True)\n"
+                                 "def g():\n    yield request.args\n"))
+    for expected in ("\nfrom .jobs import", "run", "threading", "db.session", ".session", "t.Thread",
+                     "target", "daemon", "yield", "request.args"):
+        assert expected in words, expected
+
+
+def test_context_pushers_count_only_in_a_copiers_shape() -> None:
+    assert [f.code for f in check_source(COPIER)] == ["FCX300"]
+    assert may_have_findings(COPIER, Options())
+    assert not may_have_findings(PUSH_ONLY, Options())
+    with prefilter_open():
+        assert check_source(PUSH_ONLY) == []
+
+
+@pytest.mark.parametrize("path", [p for p in fixture_files() if "projects" not in p.parts],
+                         ids=lambda p: str(p.relative_to(FIXTURES)))
+def test_fixture_findings_are_the_same_with_the_prefilter_forced_open(path) -> None:
+    source = path.read_text(encoding="utf-8")
+    options = Options(no_project=True, thread_inherit_context="inherit" in path.parts)
+    filtered = check_source(source, options)
+    with prefilter_open():
+        assert check_source(source, options) == filtered
