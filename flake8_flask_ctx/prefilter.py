@@ -126,8 +126,7 @@ def may_have_findings(source: str, options: Options, project: "ProjectHints | No
         if tree is None:
             return True  # the analysis reports what it can
     code = code_words(tree)
-    copier = _has_copier_shape(tree)
-    if _may_have_worker_findings(code, options, project, pushers=copier):
+    if _may_have_worker_findings(code, options, project, code=tree):
         return True
     return FLASK_WORD in code and _uses_flask_at_import(code, tree)
 
@@ -207,11 +206,13 @@ def _has_copier_shape(tree: ast.AST) -> bool:
 
 
 def _may_have_worker_findings(source: str, options: Options, project: "ProjectHints | None",
-                              pushers: bool = True) -> bool:
-    """``pushers``: count the context pushers among the Flask-only words."""
+                              code: Optional[ast.AST] = None) -> bool:
+    """``code``: the module's tree, when ``source`` is its code words (the second stage):
+    the context pushers count only in a copier's shape, and a thread-local's name only as
+    a whole word (FCX500 resolves it by its name: ``threading.local``, ``Local``)."""
     spawner_words, any_call_spawns, bound_words, app_bound = _option_tests(options)
     spawn_words, flask_only_words, stream_words, thread_local_words, thread_words = _catalogue_words(TABLE.version)
-    if not pushers:
+    if code is not None and not _has_copier_shape(code):
         flask_only_words = _flask_only_without_pushers(TABLE.version)
     spawns = any_call_spawns or any(w in source for w in spawn_words) or any(w in source for w in spawner_words) \
         or (project is not None and _mentions(source, project.spawners))
@@ -222,11 +223,14 @@ def _may_have_worker_findings(source: str, options: Options, project: "ProjectHi
     if spawns and project is not None and (_RELATIVE_IMPORT.search(source) or _mentions(source, project.packages)):
         return True
     # thread-local state read in a worker (FCX500) is a matter of threads only
-    return spawns and any(w in source for w in thread_local_words) and (
+    has_local = _mentions(source, _THREAD_LOCAL_NAMES) if code is not None \
+        else any(w in source for w in thread_local_words)
+    return spawns and has_local and (
         any_call_spawns or any(w in source for w in thread_words) or any(w in source for w in spawner_words)
         or (project is not None and _mentions(source, project.spawners)))
 
 
+_THREAD_LOCAL_NAMES = frozenset(_last(name) for name in THREAD_LOCALS)  # whole names: ``LocalStack`` too
 _IMPORT_TIME_NAMES = frozenset(_last(n) for n in (*flask_names.REQUEST_BOUND, *flask_names.APP_BOUND))
 
 

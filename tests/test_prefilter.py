@@ -101,3 +101,28 @@ def test_fixture_findings_are_the_same_with_the_prefilter_forced_open(path) -> N
     filtered = check_source(source, options)
     with prefilter_open():
         assert check_source(source, options) == filtered
+
+
+LOCALS = textwrap.dedent('''\
+    import threading
+
+    state = threading.local()
+
+
+    def work():
+        print(state.user)
+
+
+    def start():
+        state.user = "ann"
+        threading.Thread(target=work).start()
+    ''')
+
+
+def test_a_thread_local_counts_as_a_whole_name_only() -> None:
+    assert [f.code for f in check_source(LOCALS)] == ["FCX500"]
+    assert may_have_findings(LOCALS, Options())
+    lookalike = LOCALS.replace("threading.local()", "dict(localhost=1)")
+    assert "local" in lookalike and not may_have_findings(lookalike, Options())
+    with prefilter_open():
+        assert check_source(lookalike) == []
