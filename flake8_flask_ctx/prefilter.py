@@ -21,7 +21,8 @@ the words of its ``ast`` (names, attributes, imported modules, keywords of calls
 strings, comments and docstrings, which the analysis never reads either. A word that only
 appears in a docstring no longer costs a libcst parse. The context pushers
 (``app_context``), which need no spawn only for FCX300's homemade copier, count there only
-where a copier's shape is (a nested function entering a context held in a name).
+where a copier's shape is (a nested function entering a context held in a name), and a
+thread-local's name (``local``) only as a whole name, not inside ``localhost``.
 """
 
 from __future__ import annotations
