@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping, Optional, Union
 
 from . import __version__
+from .off_by_default import OFF_BY_DEFAULT
 from .options import OPTION_SPECS, Options
 from .prefilter import may_have_findings
 from .project.index import project_of
@@ -76,11 +77,8 @@ class FlaskCtxChecker:
                 help=spec.help + " Also read from [tool.flask-ctx] in pyproject.toml. "
                                  "(default: %(default)s)",
             )
-        from .rules import RULES
-
-        off = [rule.code for rule in RULES if not rule.default]
-        if off and hasattr(option_manager, "extend_default_ignore"):
-            option_manager.extend_default_ignore(off)
+        if OFF_BY_DEFAULT and hasattr(option_manager, "extend_default_ignore"):
+            option_manager.extend_default_ignore(sorted(OFF_BY_DEFAULT))
 
     @classmethod
     def parse_options(cls, *args: Any) -> None:

@@ -573,3 +573,15 @@ def test_options_from_pyproject_reach_the_jobs_2_workers(tmp_path: Path) -> None
         assert len(found) == 8
     # --isolated: no configuration file, ours included
     assert check(tmp_path, "--select", "FCX", "--isolated", "pkg", isolated=False) == set()
+
+
+def test_a_flake8_run_over_files_without_flask_thread_code_never_imports_libcst(tmp_path: Path) -> None:
+    """Registering the options, parsing them and checking a file the prefilter rules out
+    (the cheap path) cost no libcst import (about a quarter of a second)."""
+    (tmp_path / "plain.py").write_text("import os\n\nprint(os.getcwd())\n")
+    probe = ("import sys\nfrom flake8.main.cli import main\n"
+             "try:\n    main(['--isolated', '--select', 'FCX', 'plain.py'])\n"
+             "except SystemExit:\n    pass\n"
+             "print('libcst imported:', 'libcst' in sys.modules)\n")
+    proc = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.stdout.strip().endswith("libcst imported: False"), (proc.stdout, proc.stderr)

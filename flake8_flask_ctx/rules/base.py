@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Optional
 import libcst as cst
 
 from ..findings import Detail, Finding
+from ..off_by_default import OFF_BY_DEFAULT
 
 if TYPE_CHECKING:
     from ..analysis import ModuleAnalysis
@@ -42,10 +43,14 @@ class Rule:
     check: Callable[["ModuleAnalysis"], Iterable[Finding]]
     fixes: tuple[FixKind, ...] = ()
     level: Level = Level.ERROR
-    default: bool = True  # reported unless deselected
     # found only where threads inherit the starting code's context (``thread-inherit-context``,
     # Python 3.14t): fixtures in fixtures/inherit/, examples checked with that setting
     inherited_contexts: bool = False
+
+    @property
+    def default(self) -> bool:
+        """Reported unless deselected (``off_by_default.OFF_BY_DEFAULT`` lists the others)."""
+        return self.code not in OFF_BY_DEFAULT
 
     def message(self, **fields: object) -> str:
         """The full message text: starts with the code, as flake8 expects."""
