@@ -119,17 +119,19 @@ def may_have_findings(source: str, options: Options, project: "ProjectHints | No
                       tree: Optional[ast.AST] = None) -> bool:
     """``tree``: the module's ``ast``, when the caller has it (flake8); else it is parsed
     here, for the files that pass the text test only."""
-    imports_flask = FLASK_WORD in source and any(name in source for name in _IMPORT_TIME_NAMES)
-    if not imports_flask and not _may_have_worker_findings(source, options, project):
+    workers = _may_have_worker_findings(source, options, project)
+    if not workers and not (FLASK_WORD in source and any(name in source for name in _IMPORT_TIME_NAMES)):
         return False
     if tree is None:
         tree = parse_ast(source)
         if tree is None:
             return True  # the analysis reports what it can
-    code = code_words(tree)
-    if _may_have_worker_findings(code, options, project, code=tree):
-        return True
-    return FLASK_WORD in code and _uses_flask_at_import(code, tree)
+    if workers:  # the second stage refines the first: the same tests on the code's words
+        code = code_words(tree)
+        if _may_have_worker_findings(code, options, project, code=tree):
+            return True
+        return FLASK_WORD in code and _uses_flask_at_import(code, tree)
+    return _uses_flask_at_import(source, tree)
 
 
 _LAST_PARSE: list = [None, None]  # [source, tree]: the engine's parse guard reuses it
@@ -150,6 +152,15 @@ def parse_ast(source: str) -> Optional[ast.AST]:
     return tree
 
 
+_DEFINITIONS = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef})
+# nodes that hold no word of their own (their children are walked)
+_PLAIN_NODES = frozenset({ast.Constant, ast.Load, ast.Store, ast.Del, ast.Call, ast.Expr, ast.Assign,
+                          ast.Subscript, ast.Tuple, ast.List, ast.Dict, ast.BinOp, ast.Compare,
+                          ast.BoolOp, ast.UnaryOp, ast.If, ast.Return, ast.arguments, ast.JoinedStr,
+                          ast.FormattedValue, ast.Add, ast.Eq, ast.NotEq, ast.Is, ast.IsNot, ast.In,
+                          ast.NotIn, ast.And, ast.Or, ast.Not, ast.Mod, ast.Sub, ast.Mult})
+
+
 def code_words(tree: ast.AST) -> str:
     """The code of ``tree`` as words the text tests can read: every name, dotted attribute
     chain (``db.session``) and ``.attribute``, imported module (``from .views import``
@@ -157,52 +168,57 @@ def code_words(tree: ast.AST) -> str:
     comment or docstring."""
     out: list[str] = []
     add = out.append
+    name, attribute, functions = ast.Name, ast.Attribute, _DEFINITIONS
     for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
+        kind = type(node)  # the common kinds first, by type: this runs on every node
+        if kind is name:
             add(node.id)
-        elif isinstance(node, ast.Attribute):
+        elif kind is attribute:
             parts, value = [node.attr], node.value
-            while isinstance(value, ast.Attribute):
+            while type(value) is attribute:
                 parts.append(value.attr)
                 value = value.value
-            if isinstance(value, ast.Name):
+            if type(value) is name:
                 parts.append(value.id)
             add(".".join(reversed(parts)))
             add("." + node.attr)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        elif kind in _PLAIN_NODES:
+            continue
+        elif kind in functions:
             add(node.name)
-        elif isinstance(node, ast.arg):
+        elif kind is ast.arg:
             add(node.arg)
-        elif isinstance(node, ast.keyword):
+        elif kind is ast.keyword:
             add(node.arg or "")
-        elif isinstance(node, ast.alias):
+        elif kind is ast.alias:
             add(node.name)
             add(node.asname or "")
-        elif isinstance(node, ast.ImportFrom):
+        elif kind is ast.ImportFrom:
             add("\nfrom " + "." * node.level + (node.module or "") + " import\n")
-        elif isinstance(node, (ast.Yield, ast.YieldFrom)):
+        elif kind is ast.Yield or kind is ast.YieldFrom:
             add("yield")
-        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+        elif kind is ast.Global or kind is ast.Nonlocal:
             out.extend(node.names)
-        elif isinstance(node, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar)):
+        elif kind is ast.ExceptHandler or kind is ast.MatchAs or kind is ast.MatchStar:
             add(node.name or "")
-        elif isinstance(node, ast.MatchMapping):
+        elif kind is ast.MatchMapping:
             add(node.rest or "")
-        elif isinstance(node, ast.MatchClass):
+        elif kind is ast.MatchClass:
             out.extend(node.kwd_attrs)
     return " ".join(out)
 
 
 def _has_copier_shape(tree: ast.AST) -> bool:
     """A function defined inside a function, entering ``with <name>:`` (FCX300's copier)."""
-    for node in ast.walk(tree):
+    pending = [(tree, 0)]
+    while pending:  # one pass, counting the functions around each node
+        node, depth = pending.pop()
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            for inner in ast.walk(node):
-                if inner is not node and isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef)) \
-                        and any(isinstance(item.context_expr, ast.Name)
-                                for w in ast.walk(inner) if isinstance(w, (ast.With, ast.AsyncWith))
-                                for item in w.items):
-                    return True
+            depth += 1
+        elif depth >= 2 and isinstance(node, (ast.With, ast.AsyncWith)) \
+                and any(isinstance(item.context_expr, ast.Name) for item in node.items):
+            return True
+        pending.extend((child, depth) for child in ast.iter_child_nodes(node))
     return False
 
 
@@ -213,7 +229,7 @@ def _may_have_worker_findings(source: str, options: Options, project: "ProjectHi
     a whole word (FCX500 resolves it by its name: ``threading.local``, ``Local``)."""
     spawner_words, any_call_spawns, bound_words, app_bound = _option_tests(options)
     spawn_words, flask_only_words, stream_words, thread_local_words, thread_words = _catalogue_words(TABLE.version)
-    if code is not None and not _has_copier_shape(code):
+    if code is not None and any(p in source for p in flask_names.CONTEXT_PUSHERS) and not _has_copier_shape(code):
         flask_only_words = _flask_only_without_pushers(TABLE.version)
     spawns = any_call_spawns or any(w in source for w in spawn_words) or any(w in source for w in spawner_words) \
         or (project is not None and _mentions(source, project.spawners))
