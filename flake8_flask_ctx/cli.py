@@ -15,9 +15,8 @@ import re
 import signal
 import sys
 from dataclasses import dataclass, field, replace
-from functools import partial
 from pathlib import Path
-from typing import IO, Iterator, Optional, Sequence, TextIO
+from typing import Iterator, Optional, Sequence, TextIO
 
 from . import __version__
 from .baseline import BaselineError, apply_baseline, load_baseline, write_baseline
@@ -169,11 +168,11 @@ def build_parser() -> argparse.ArgumentParser:
     for spec in OPTION_SPECS:
         if spec.flag:
             analysis.add_argument(f"--{spec.name}", action="store_true", default=None,
-                                help=f"{spec.help} Same as flake8's --fcx-{spec.name}")
+                                  help=f"{spec.help} Same as flake8's --fcx-{spec.name}")
             continue
         if spec.single is not None:
             analysis.add_argument(f"--{spec.name}", metavar="VALUE",
-                                help=f"{spec.help} Same as flake8's --fcx-{spec.name}")
+                                  help=f"{spec.help} Same as flake8's --fcx-{spec.name}")
             continue
         default = f" (default: {', '.join(spec.default)})" if spec.default else ""
         analysis.add_argument(f"--{spec.name}", metavar="NAMES",

@@ -22,7 +22,7 @@ import fnmatch
 import os
 import re
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Mapping, Optional, Sequence, Union
+from typing import Iterable, Iterator, Mapping, Sequence, Union
 
 from .rules import RULES, RULES_BY_CODE
 from .sources import DEFAULT_EXCLUDE  # the CLI's default exclude, shared with project mode

@@ -8,7 +8,7 @@ import codecs
 import json
 from pathlib import Path
 
-from support.cli import BUGGY, BUGGY_LINE, SPAWN, WORKER, codes, flake8, flask_ctx, found, write
+from support.cli import BUGGY, BUGGY_LINE, SPAWN, codes, flake8, flask_ctx, found, write
 
 SECOND = '''
 

@@ -10,8 +10,6 @@ import re
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from support.cli import (
     BUGGY, BUGGY_LINE, CLEAN, CLI_FIXTURE_ARGS, FLASK_CTX, SPAWN, WORKER, codes, flake8, flask_ctx, found, write,
 )

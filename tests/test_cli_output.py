@@ -8,9 +8,7 @@ import json
 import re
 from pathlib import Path
 
-import pytest
-
-from support.cli import BUGGY, BUGGY_LINE, CLEAN, SPAWN, WORKER, clean_env, codes, flask_ctx, found, on_tty, write
+from support.cli import BUGGY, BUGGY_LINE, CLEAN, SPAWN, clean_env, codes, flask_ctx, found, on_tty, write
 from support.marks import ROOT
 
 HOIST = (ROOT / "fixtures" / "autofix" / "fcx100_hoist_closure_local.py").read_text()
