@@ -153,6 +153,9 @@ def parse_ast(source: str) -> Optional[ast.AST]:
 
 
 _DEFINITIONS = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef})
+# ``match`` patterns (Python >= 3.10) bind names as strings; absent on 3.9
+_MATCH_MAPPING, _MATCH_CLASS = getattr(ast, "MatchMapping", None), getattr(ast, "MatchClass", None)
+_NAMED = frozenset(k for k in (ast.ExceptHandler, getattr(ast, "MatchAs", None), getattr(ast, "MatchStar", None)) if k)
 # nodes that hold no word of their own (their children are walked)
 _PLAIN_NODES = frozenset({ast.Constant, ast.Load, ast.Store, ast.Del, ast.Call, ast.Expr, ast.Assign,
                           ast.Subscript, ast.Tuple, ast.List, ast.Dict, ast.BinOp, ast.Compare,
@@ -199,11 +202,11 @@ def code_words(tree: ast.AST) -> str:
             add("yield")
         elif kind is ast.Global or kind is ast.Nonlocal:
             out.extend(node.names)
-        elif kind is ast.ExceptHandler or kind is ast.MatchAs or kind is ast.MatchStar:
+        elif kind in _NAMED:
             add(node.name or "")
-        elif kind is ast.MatchMapping:
+        elif kind is _MATCH_MAPPING:
             add(node.rest or "")
-        elif kind is ast.MatchClass:
+        elif kind is _MATCH_CLASS:
             out.extend(node.kwd_attrs)
     return " ".join(out)
 

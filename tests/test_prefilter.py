@@ -83,6 +83,11 @@ def test_the_code_words_are_what_the_text_tests_read() -> None:
     for expected in ("\nfrom .jobs import", "run", "threading", "db.session", ".session", "t.Thread",
                      "target", "daemon", "yield", "request.args"):
         assert expected in words, expected
+    matched = code_words(ast.parse("match event:\n    case Job(worker=w):\n        pass\n"
+                                   "    case {'a': 1, **extra}:\n        pass\n"
+                                   "    case [first, *others] as whole:\n        pass\n"))
+    for expected in ("worker", "w", "extra", "first", "others", "whole"):
+        assert f" {expected} " in f" {matched} ", (expected, matched)
 
 
 def test_context_pushers_count_only_in_a_copiers_shape() -> None:
