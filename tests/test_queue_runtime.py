@@ -10,7 +10,8 @@ shows that the inline modes hide the bugs, which is why they are not used.
 For every app: each step does what its SCENARIO says (``fails``: the text is in an error where
 it surfaced; ``works``: the texts are printed, returned or answered, with no error), every
 ``# error:`` line is shown failing by a step, and every ``# ok:`` line working. A component
-that cannot be started skips its app, with the reason.
+that cannot be started skips its app, with the reason (under ``CI=true`` it fails: ``.ci/run``
+installs every component).
 
 The runners are started together (three at a time) when the first test needs one, so the file
 takes about as long as its slowest apps (the numbers are in docs/runtime-facts.md, cases 16-24).
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -89,6 +91,8 @@ class Runs:
         print(f"{app_id(path)}{' --eager' if eager else ''}: {run['seconds']} s")
         if steps and "skip" in steps[-1]:
             print(f"skipped: {steps[-1]['skip']}")
+            if os.environ.get("CI"):  # .ci/run installs every component: a skip there is a failure
+                pytest.fail(f"CI must run every component: {steps[-1]['skip']}")
             pytest.skip(steps[-1]["skip"])
         return steps
 
