@@ -30,9 +30,8 @@ from __future__ import annotations
 import ast
 import re
 import warnings
-from dataclasses import dataclass
-from functools import lru_cache
-from typing import Iterator, Optional
+from functools import cached_property, lru_cache
+from typing import Callable, Iterator, Optional
 
 from .catalogue import flask_names
 from .catalogue.internals import INTERNALS
@@ -98,7 +97,6 @@ def _option_tests(options: Options) -> tuple[tuple[str, ...], bool, tuple[str, .
             re.compile(chains) if chains else None)
 
 
-@dataclass(frozen=True)
 class ProjectHints:
     """What the prefilter knows of the checked file's project (project mode only).
 
@@ -106,10 +104,22 @@ class ProjectHints:
     function in a thread, an executor made in another module), matched as whole words.
     ``packages``: the project's top-level module names. A file that spawns and imports from
     the project may start a worker whose Flask names are all in another module.
+
+    Both are computed when a file first needs them (``spawners`` reads every module of the
+    project): a file with nothing Flask-like never makes a process pay for them.
     """
 
-    spawners: frozenset[str] = frozenset()
-    packages: frozenset[str] = frozenset()
+    def __init__(self, spawners: Callable[[], frozenset[str]] = frozenset,
+                 packages: Callable[[], frozenset[str]] = frozenset) -> None:
+        self._spawners, self._packages = spawners, packages
+
+    @cached_property
+    def spawners(self) -> frozenset[str]:
+        return self._spawners()
+
+    @cached_property
+    def packages(self) -> frozenset[str]:
+        return self._packages()
 
 
 _RELATIVE_IMPORT = re.compile(r"^\s*from\s+\.", re.M)
@@ -234,17 +244,26 @@ def _may_have_worker_findings(source: str, options: Options, project: "ProjectHi
     spawn_words, flask_only_words, stream_words, thread_local_words, thread_words = _catalogue_words(TABLE.version)
     if code is not None and any(p in source for p in flask_names.CONTEXT_PUSHERS) and not _has_copier_shape(code):
         flask_only_words = _flask_only_without_pushers(TABLE.version)
+    # every way to a finding needs one of these: a Flask name or app-bound object, an
+    # import from the project, or a thread-local; tested first, so that a file with none
+    # never reads the project's hints
+    flask = FLASK_WORD in source or _mentions_app_bound(source, bound_words, app_bound)
+    has_local = _mentions(source, _THREAD_LOCAL_NAMES) if code is not None \
+        else any(w in source for w in thread_local_words)
+    imports_project = project is not None and not flask and not has_local and (
+        _RELATIVE_IMPORT.search(source) is not None or _mentions(source, project.packages))
+    if not (flask or has_local or imports_project):
+        return False
     spawns = any_call_spawns or any(w in source for w in spawn_words) or any(w in source for w in spawner_words) \
         or (project is not None and _mentions(source, project.spawners))
     flask_work = spawns or any(w in source for w in flask_only_words) or (
         "yield" in source and any(w in source for w in stream_words))
-    if flask_work and (FLASK_WORD in source or _mentions_app_bound(source, bound_words, app_bound)):
+    if flask_work and flask:
         return True
-    if spawns and project is not None and (_RELATIVE_IMPORT.search(source) or _mentions(source, project.packages)):
+    if spawns and project is not None and (imports_project or _RELATIVE_IMPORT.search(source)
+                                           or _mentions(source, project.packages)):
         return True
     # thread-local state read in a worker (FCX500) is a matter of threads only
-    has_local = _mentions(source, _THREAD_LOCAL_NAMES) if code is not None \
-        else any(w in source for w in thread_local_words)
     return spawns and has_local and (
         any_call_spawns or any(w in source for w in thread_words) or any(w in source for w in spawner_words)
         or (project is not None and _mentions(source, project.spawners)))

@@ -16,7 +16,7 @@ import pytest
 
 from flake8_flask_ctx.engine import check_source
 from flake8_flask_ctx.options import Options
-from flake8_flask_ctx.prefilter import code_words, may_have_findings
+from flake8_flask_ctx.prefilter import ProjectHints, code_words, may_have_findings
 from support.marks import FIXTURES, fixture_files
 from support.properties import prefilter_open
 
@@ -131,3 +131,18 @@ def test_a_thread_local_counts_as_a_whole_name_only() -> None:
     assert "local" in lookalike and not may_have_findings(lookalike, Options())
     with prefilter_open():
         assert check_source(lookalike) == []
+
+
+def test_a_file_with_nothing_flask_like_never_reads_the_projects_hints() -> None:
+    """The project's spawner names cost a read of every module: only a file that could
+    need them (a Flask name, a thread-local, an import from the project) asks for them. (Its
+    package names cost a walk of the folders, and tell whether it imports from the project.)"""
+    def unread() -> frozenset[str]:
+        raise AssertionError("the project's hints were read")
+
+    hints = ProjectHints(unread, lambda: frozenset({"shop"}))
+    assert not may_have_findings("import threading\n\nthreading.Thread(target=print).start()\n", Options(), hints)
+    asked: list[str] = []
+    hints = ProjectHints(lambda: asked.append("spawners") or frozenset({"run_async"}), lambda: frozenset({"shop"}))
+    source = "from flask import request\n\nfrom shop.utils import run_async\n\nrun_async(lambda: request.args)\n"
+    assert may_have_findings(source, Options(), hints) and asked == ["spawners"]

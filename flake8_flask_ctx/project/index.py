@@ -320,9 +320,9 @@ class ProjectIndex:
 
     def hints(self) -> ProjectHints:
         """What the prefilter needs to know of the project (text scans, no parse)."""
-        if self._hints is None:
-            packages = frozenset(name.split(".")[0] for name in self.modules())
-            self._hints = ProjectHints(self.spawner_names(), packages)
+        if self._hints is None:  # computed when the prefilter first needs each of them
+            self._hints = ProjectHints(self.spawner_names,
+                                       lambda: frozenset(name.split(".")[0] for name in self.modules()))
         return self._hints
 
     def spawner_names(self) -> frozenset[str]:
