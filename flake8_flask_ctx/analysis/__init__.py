@@ -11,7 +11,7 @@ only for modules with a finding.
 from __future__ import annotations
 
 import re
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Optional
 
 import libcst as cst
@@ -35,11 +35,15 @@ if TYPE_CHECKING:
 _SETS_SERVER_NAME = re.compile(r"""SERVER_NAME['"]?\s*(?:\]\s*=|=|:)""")
 
 
-def _setting_values(text: str, name: str) -> set[str]:
+@lru_cache(maxsize=8)
+def _setting_pattern(name: str) -> "re.Pattern[str]":
+    return re.compile(rf"""\b{re.escape(name)}['"]?\s*(?:\]\s*=|=|:)\s*['"](\w+)['"]""")
+
+
+def _setting_values(text: str, name: str) -> frozenset[str]:
     """The string values the module gives setting ``name``: ``name="v"``, ``x.name = "v"``,
     ``{"name": "v"}``, ``config["name"] = "v"`` (a text scan, as for SERVER_NAME)."""
-    pattern = re.compile(rf"""\b{re.escape(name)}['"]?\s*(?:\]\s*=|=|:)\s*['"](\w+)['"]""")
-    return set(pattern.findall(text))
+    return frozenset(_setting_pattern(name).findall(text))
 
 
 class ModuleAnalysis:
@@ -68,14 +72,18 @@ class ModuleAnalysis:
             call.covered = self.resolver.covered(call.guards)
         self._positions: Optional[Positions] = None
         self._source = source
+        self._settings: dict[str, frozenset[str]] = {}
 
     def serializer(self, spawner: Spawner) -> Optional[Serializer]:
         """How ``spawner`` sends arguments here: its default, unless the module sets its
         queue's serializer setting to one value (``Celery(task_serializer="pickle")``)."""
         if spawner.serializer_setting is None:
             return spawner.serializer
-        values = _setting_values(self._source or self.module.code, spawner.serializer_setting)
-        chosen = SERIALIZER_NAMES.get(values.pop()) if len(values) == 1 else None
+        setting = spawner.serializer_setting
+        if setting not in self._settings:  # one scan of the text per setting
+            self._settings[setting] = _setting_values(self._source or self.module.code, setting)
+        values = self._settings[setting]
+        chosen = SERIALIZER_NAMES.get(next(iter(values))) if len(values) == 1 else None
         return chosen or spawner.serializer
 
     @cached_property
