@@ -37,7 +37,7 @@ from . import __version__
 from .fingerprints import SARIF_KEY, fingerprint, relative_path
 from .findings import Step
 from .urls import project_urls, rule_url
-from .rules import RULES_BY_CODE
+from . import rules  # rules.CODES is light; a rule's level and title import the checks
 from .runner import FileResult, FixOffer, Replacement, Reported
 
 TOOL_NAME = "flake8-flask-ctx"
@@ -47,7 +47,7 @@ SRCROOT = "%SRCROOT%"
 
 def level(code: str) -> str:
     """``error`` or ``warning``: the rule's level (``Rule.level``)."""
-    return RULES_BY_CODE[code].level.value
+    return rules.RULES_BY_CODE[code].level.value
 
 
 def _findings(results: Sequence[FileResult]) -> list[Reported]:
@@ -80,7 +80,9 @@ class Style:
         return self.paint(text, "36")
 
     def code(self, code: str) -> str:
-        return self.paint(code, "1", "31" if RULES_BY_CODE.get(code) is None or level(code) == "error" else "33")
+        if not self.color:
+            return code
+        return self.paint(code, "1", "31" if code not in rules.CODES or level(code) == "error" else "33")
 
     def dim(self, text: str) -> str:
         return self.paint(text, "2")
@@ -160,7 +162,7 @@ def statistics(results: Sequence[FileResult], unsafe_fixes: bool = False) -> lis
     counts = Counter(f.code for f in _findings(results))
     fixes = Counter(f.code for f in _findings(results) if fixable(f, unsafe_fixes))
     return [{"code": code, "count": counts[code], "fixable": fixes[code],
-             "title": RULES_BY_CODE[code].title if code in RULES_BY_CODE else ""}
+             "title": rules.RULES_BY_CODE[code].title if code in rules.CODES else ""}
             for code in sorted(counts)]
 
 
@@ -223,7 +225,7 @@ def sarif_rule(code: str) -> dict:
     the whole page as help (text and markdown, links made absolute) and the page's URL."""
     from .ruledocs import first_paragraph, markdown, page, to_text
 
-    spec = RULES_BY_CODE[code]
+    spec = rules.RULES_BY_CODE[code]
     help_markdown = markdown(code)
     full = first_paragraph(help_markdown) if page(code) is not None else ""
     return {
@@ -296,13 +298,13 @@ def _sarif_fix(f: Reported, result: FileResult, root: Path) -> list[dict]:
 
 def render_sarif(results: Sequence[FileResult], root: Optional[Path] = None) -> str:
     root = Path(os.path.abspath(root or os.getcwd()))
-    rule_ids = list(RULES_BY_CODE)
+    rule_ids = list(rules.CODES)
     index = {code: number for number, code in enumerate(rule_ids)}
     sarif_results = []
     occurrences: Counter = Counter()
     for result in results:
         for f in result.findings:
-            if f.code not in RULES_BY_CODE:
+            if f.code not in rules.CODES:
                 continue
             key = fingerprint(f.code, relative_path(f.path, str(root)), f.scope, f.line_hash)
             occurrences[key] += 1

@@ -15,14 +15,15 @@ Two facts change what a worker gets (docs/runtime-facts.md, "Python 3.14"):
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Optional
 
 from .options import Options, target_python
+from .sources import real_path
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -59,24 +60,29 @@ def runtime_of(options: Options, path: Optional[str] = None) -> Runtime:
     if options.target_python:
         version, free_threaded = parse_target(options.target_python[0])
         return Runtime(version, options.thread_inherit_context or free_threaded)
-    version = _requires_python(str(Path(path).resolve().parent)) if path else None
+    version = _requires_python(os.path.dirname(real_path(path))) if path else None
     return Runtime(version, options.thread_inherit_context)
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=None)
 def _requires_python(directory: str) -> Optional[tuple[int, int]]:
-    """The lower bound of ``[project] requires-python`` in the nearest pyproject.toml."""
-    for folder in (Path(directory), *Path(directory).parents):
-        candidate = folder / "pyproject.toml"
-        if candidate.is_file():
-            try:
-                with open(candidate, "rb") as handle:
-                    project = tomllib.load(handle).get("project", {})
-            except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
-                return None
-            spec = project.get("requires-python") if isinstance(project, dict) else None
-            bounds = _LOWER_BOUND.findall(spec) if isinstance(spec, str) else []
-            return max((int(a), int(b)) for a, b in bounds) if bounds else None
-        if (folder / ".git").exists():
-            return None
-    return None
+    """The lower bound of ``[project] requires-python`` in the nearest pyproject.toml, up to
+    the repository's root; each directory is looked at once per process."""
+    candidate = os.path.join(directory, "pyproject.toml")
+    if os.path.isfile(candidate):
+        return _lower_bound(candidate)
+    parent = os.path.dirname(directory)
+    if parent == directory or os.path.exists(os.path.join(directory, ".git")):
+        return None
+    return _requires_python(parent)
+
+
+def _lower_bound(pyproject: str) -> Optional[tuple[int, int]]:
+    try:
+        with open(pyproject, "rb") as handle:
+            project = tomllib.load(handle).get("project", {})
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return None
+    spec = project.get("requires-python") if isinstance(project, dict) else None
+    bounds = _LOWER_BOUND.findall(spec) if isinstance(spec, str) else []
+    return max((int(a), int(b)) for a, b in bounds) if bounds else None

@@ -24,7 +24,8 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Iterator, Mapping, Sequence, Union
 
-from .rules import RULES, RULES_BY_CODE
+from .off_by_default import OFF_BY_DEFAULT
+from .rules import CODES  # the codes alone: the rules' checks (and libcst) are not imported
 from .sources import DEFAULT_EXCLUDE  # the CLI's default exclude, shared with project mode
 
 CODE_SYNTAX = re.compile(r"[A-Z]{1,3}[0-9]{0,3}")  # flake8's VALID_CODE_PREFIX
@@ -43,7 +44,7 @@ def split_list(value: Union[str, Sequence[str], None]) -> list[str]:
 
 
 def known_codes() -> tuple[str, ...]:
-    return tuple(RULES_BY_CODE)
+    return CODES
 
 
 def check_code(item: str, where: str) -> str:
@@ -53,12 +54,12 @@ def check_code(item: str, where: str) -> str:
             raise SelectionError(f"{where}: {item!r}: codes are upper case, as in flake8 "
                                  f"(did you mean {item.upper()}?)")
         raise SelectionError(f"{where}: {item!r} is not a code or prefix like FCX or FCX100")
-    if not any(code.startswith(item) for code in RULES_BY_CODE):
+    if not any(code.startswith(item) for code in CODES):
         if not "FCX".startswith(item[:3]):
             raise SelectionError(f"{where}: {item!r} is not a flask-ctx code: flask-ctx reports "
-                                 f"only FCX codes ({', '.join(RULES_BY_CODE)})")
+                                 f"only FCX codes ({', '.join(CODES)})")
         raise SelectionError(f"{where}: {item!r} matches no flask-ctx rule (the codes are "
-                             f"{', '.join(RULES_BY_CODE)}; 'flask-ctx rule --all' describes them)")
+                             f"{', '.join(CODES)}; 'flask-ctx rule --all' describes them)")
     return item
 
 
@@ -75,11 +76,11 @@ def default_select() -> tuple[str, ...]:
 
 
 def default_off(explicit: Sequence[str]) -> tuple[str, ...]:
-    """Rules off by default (``Rule.default``), unless a select or extend-select given by
+    """Rules off by default (``off_by_default``, which ``Rule.default`` reads), unless a select or extend-select given by
     the user names them (the code itself or a longer prefix than FCX, as flake8's
     extended default ignore)."""
-    return tuple(rule.code for rule in RULES if not rule.default
-                 and not any(rule.code.startswith(p) and len(p) > 3 for p in explicit))
+    return tuple(code for code in CODES if code in OFF_BY_DEFAULT
+                 and not any(code.startswith(p) and len(p) > 3 for p in explicit))
 
 
 def decide(code: str, select: Sequence[str], ignore: Sequence[str]) -> bool:

@@ -30,6 +30,7 @@ import stat
 import tokenize
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Iterable, Iterator, Optional
 
 if TYPE_CHECKING:
@@ -353,6 +354,21 @@ def _without_lossy(line: str) -> str:
 def split_lines(text: str) -> list[str]:
     """Python's lines (\\n, \\r\\n, \\r), endings kept; str.splitlines also splits on \\f."""
     return io.StringIO(text, newline="").readlines()
+
+
+def real_path(path: str) -> str:
+    """``os.path.realpath(path)``, each directory resolved once per process: a check asks
+    for the real path of every file (its cache entry, its project's settings), and
+    ``realpath`` costs one ``lstat`` per component of the path."""
+    if os.path.islink(path) or ".." in path.replace(os.sep, "/").split("/"):
+        return os.path.realpath(path)  # ``link/..``: the link is resolved before the ``..``
+    directory, name = os.path.split(os.path.abspath(path))
+    return os.path.join(_real_directory(directory), name)
+
+
+@lru_cache(maxsize=4096)
+def _real_directory(directory: str) -> str:
+    return os.path.realpath(directory)
 
 
 def iter_python_files(paths: Iterable[str], exclusion: Optional["Exclusion"] = None

@@ -1,6 +1,7 @@
 """``flask-ctx check``'s result cache (``flake8_flask_ctx/project/results.py``).
 
-- A warm run on an unchanged tree never calls libcst's parser, and every run (no cache,
+- A warm run on an unchanged tree never calls libcst's parser, nor even imports libcst
+  (a new process: its import is most of a warm run's cost), and every run (no cache,
   cold, warm, ``-j 2``) prints the same report, on ``fixtures/`` and on each fixture project.
 - An edited file is checked again, and so is a file whose finding came through an edited
   module; a file that read nothing of the edited module is not.
@@ -20,7 +21,7 @@ from pathlib import Path
 import libcst
 import pytest
 
-from support.cli import BUGGY, FLASK_CTX, clean_env
+from support.cli import BUGGY, FLASK_CTX, PYTHON, clean_env
 from support.marks import FIXTURES
 
 from flake8_flask_ctx import cli
@@ -117,6 +118,27 @@ def test_each_fixture_project_warm_and_cold_alike(project: str, tmp_path: Path, 
     parses.reset()
     assert check(capsys, ".") == uncached
     assert parses.texts == []
+
+
+IMPORTS_LIBCST = """
+import sys
+from flake8_flask_ctx import cli
+status = cli.main(sys.argv[1:])
+print("libcst" in sys.modules, status)
+"""
+
+
+def test_a_warm_run_never_imports_libcst(shop: Path) -> None:
+    """Cold: the analysis imports libcst; warm, from the result cache: nothing does."""
+    def imports_libcst(*args: str) -> str:
+        run = subprocess.run([PYTHON, "-c", IMPORTS_LIBCST, "check", "--isolated", "-j", "1", *args, "."],
+                             capture_output=True, text=True, cwd=shop, timeout=300, env=clean_env())
+        assert "Traceback" not in run.stderr, run.stderr
+        return run.stdout.splitlines()[-1]
+
+    assert imports_libcst() == "True 1"  # cold: findings
+    assert imports_libcst() == "False 1"  # warm: the same status, libcst never imported
+    assert imports_libcst("--no-cache") == "True 1"
 
 
 def test_parallel_runs_share_the_folder(shop: Path) -> None:

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Optional, Sequence
 from ..findings import Finding, Step
 from ..options import Options
 from ..runtime import runtime_of
+from ..sources import real_path
 from .cache import CACHE_DIR, _ignore_folder, tool_fingerprint
 from .index import options_key
 from .layout import find_root
@@ -79,7 +80,7 @@ class ResultCache:
     # --- names ----------------------------------------------------------------------------
 
     def entry(self, path: str, options: Options) -> str:
-        relative = os.path.relpath(os.path.realpath(path), self.root).replace(os.sep, "/")
+        relative = os.path.relpath(real_path(path), self.root).replace(os.sep, "/")
         digest = hashlib.sha256()
         for part in (tool_fingerprint(), findings_key(options, path).encode(), relative.encode()):
             digest.update(len(part).to_bytes(8, "big"))

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, Callable, Iterable, Optional
 
-import libcst as cst
-
 from ..findings import Detail, Finding
 from ..off_by_default import OFF_BY_DEFAULT
 
 if TYPE_CHECKING:
+    import libcst as cst
+
     from ..analysis import ModuleAnalysis
 
 
