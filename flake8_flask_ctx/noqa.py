@@ -25,6 +25,7 @@ from typing import Optional
 _NOQA = re.compile(r"# noqa(?::\s?(?P<codes>(?:[A-Z]+[0-9]+[,\s]*)+))?", re.IGNORECASE)
 _FILE_NOQA = re.compile(r"\s*# flake8[:=]\s*noqa", re.IGNORECASE)
 _SEPARATORS = re.compile(r"[,\s]+")
+_ANY_NOQA = re.compile(r"#\s*noqa", re.IGNORECASE)
 
 
 class Suppressions:
@@ -33,11 +34,14 @@ class Suppressions:
     def __init__(self, text: str) -> None:
         self._lines = io.StringIO(text, newline=None).readlines()  # Python's line numbering
         self.whole_file = any(_FILE_NOQA.match(line) for line in self._lines)
+        self._any = _ANY_NOQA.search(text) is not None  # else nothing to tokenize
         self._token_lines: Optional[dict[int, str]] = None
 
     def silences(self, code: str, line: int) -> bool:
         if self.whole_file:
             return True
+        if not self._any:
+            return False
         match = _NOQA.search(self._text_for(line))
         if match is None:
             return False

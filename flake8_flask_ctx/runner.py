@@ -152,11 +152,11 @@ def _guarded(path: str, settings: Settings, read: Callable[[], SourceFile], stdi
         return FileResult(path, skipped=str(exc))
     except SourceError as exc:
         return FileResult(path, error=str(exc))
-    except _parse_errors() as exc:
-        return FileResult(path, **_parse_error(exc))
     except _CachedError as exc:
         return FileResult(path, error=exc.outcome.error, error_line=exc.outcome.error_line,
                           error_col=exc.outcome.error_col)
+    except _parse_errors() as exc:
+        return FileResult(path, **_parse_error(exc))
     except RecursionError:
         return FileResult(path, error="too deeply nested to analyse (recursion limit)")
     except MemoryError:  # what CPython's parser raises on some very deep nesting
@@ -168,8 +168,9 @@ def _guarded(path: str, settings: Settings, read: Callable[[], SourceFile], stdi
 
 def _parse_errors() -> tuple[type[Exception], type[Exception]]:
     """CPython's SyntaxError and libcst's ParserSyntaxError. An ``except`` clause evaluates
-    this only while matching an exception: a run whose files all come from the result
-    cache or fail the prefilter never imports libcst (~0.15 s of a warm run)."""
+    this only while matching an exception that no earlier clause took: a run whose files
+    all come from the result cache (parse errors included) or fail the prefilter never
+    imports libcst (~0.15 s of a warm run)."""
     from libcst import ParserSyntaxError
 
     return SyntaxError, ParserSyntaxError
