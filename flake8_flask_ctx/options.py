@@ -139,3 +139,7 @@ class Options:
     def is_app_bound(self, *names: str) -> bool:
         return _matches(self.app_bound_names, *names)
 
+    def is_app_bound_by_name(self, *names: str) -> bool:
+        """Matched by a pattern that names its object (not ``*.query``)."""
+        return _matches((p for p in self.app_bound_names if not p.startswith("*")), *names)
+

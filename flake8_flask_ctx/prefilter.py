@@ -11,18 +11,26 @@ name or constructor, of each internal, pusher and response class, and each view
 decorator as written after its object (``.get``). A new
 catalogue entry therefore brings its own word, and the test never hides a finding.
 
-One rule needs no such word: a proxy used at import time (FCX103). For a Flask file that
-passes no word test, the module-level code of its ``ast`` (which flake8 has already
-parsed; the CLI parses it, at about a seventh of libcst's cost) is searched for the names
-it imports from Flask.
+A task's send (``job.delay``, ``actor.send``) needs no spawn word only when the task comes
+from another module, which only the project index can tell: it counts in project mode, in
+a module that imports from the project.
+
+One rule needs no such word: a context used at import time (FCX103). For a file that names
+Flask's context-bound names or an app-bound object (``db.session``) and passes no word
+test, the code of its ``ast`` that runs at import time (which flake8 has already parsed;
+the CLI parses it, at about a seventh of libcst's cost) is searched for the names it
+imports from Flask and for app-bound objects, and so are the module's functions that code
+calls, by name, and those they call.
 
 A file that passes the text test goes through the same tests once more, on its code alone:
 the words of its ``ast`` (names, attributes, imported modules, keywords of calls), without
 strings, comments and docstrings, which the analysis never reads either. A word that only
 appears in a docstring no longer costs a libcst parse. The context pushers
 (``app_context``), which need no spawn only for FCX300's homemade copier, count there only
-where a copier's shape is (a nested function entering a context held in a name), and a
-thread-local's name (``local``) only as a whole name, not inside ``localhost``.
+where a copier's shape is (a nested function entering a context held in a name); a view
+decorator's word (``.get``, which a streamed generator needs when no response class is
+named) only in a decorator, not in ``mapping.get(key)``; and a thread-local's name
+(``local``) only as a whole name, not inside ``localhost``.
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ from __future__ import annotations
 import ast
 import re
 import warnings
+from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Callable, Iterator, Optional
 
@@ -46,24 +55,36 @@ def _last(name: str) -> str:
     return name.rsplit(".", 1)[-1]
 
 
-@lru_cache(maxsize=4)
-def _catalogue_words(version: int) -> tuple[tuple[str, ...], ...]:
-    """(spawn, Flask-only, stream, thread-local, thread-spawn) words for the spawner table's ``version``."""
-    flask_only = minimal_words([_last(flask_names.COPY_REQUEST_CONTEXT), *map(_last, INTERNALS),
-                                *flask_names.CONTEXT_PUSHERS, *map(_last, flask_names.TASK_STARTERS),
-                                *(f".{m}" for s in TABLE for m in s.enqueues if len(m) > 2)])
-    stream = minimal_words([*map(_last, flask_names.RESPONSE_CLASSES), flask_names.RESPONSE_CLASS_ATTRIBUTE,
-                            *(p.lstrip("*") for p in flask_names.VIEW_DECORATORS)])  # "*.get" -> ".get"
-    thread_locals = minimal_words(map(_last, THREAD_LOCALS))
-    return TABLE.words(), flask_only, stream, thread_locals, TABLE.words(frozenset({Kind.THREAD}))
+@dataclass(frozen=True)
+class _Words:
+    """The catalogue's words, by the way to a finding each one opens."""
+
+    spawn: tuple[str, ...]  # a spawner's call, import or decorator
+    thread_spawn: tuple[str, ...]  # the same, for threads only (FCX500)
+    flask_only: tuple[str, ...]  # work that needs no spawn: a copy, an internal, a task starter
+    pushers: tuple[str, ...]  # ``app_context``: a homemade copier (FCX300)
+    enqueues: tuple[str, ...]  # ``.delay``, ``.send``: a task sent from here
+    responses: tuple[str, ...]  # a response class: a streamed generator
+    views: tuple[str, ...]  # a view decorator as written after its object (``.get``)
+    thread_locals: tuple[str, ...]
 
 
 @lru_cache(maxsize=4)
-def _flask_only_without_pushers(version: int) -> tuple[str, ...]:
-    """The Flask-only words for a module with no copier's shape: the pushers left out."""
-    return minimal_words([_last(flask_names.COPY_REQUEST_CONTEXT), *map(_last, INTERNALS),
-                          *map(_last, flask_names.TASK_STARTERS),
-                          *(f".{m}" for s in TABLE for m in s.enqueues if len(m) > 2)])
+def _catalogue_words(version: int) -> _Words:
+    """The words for the spawner table's ``version``."""
+    return _Words(
+        spawn=TABLE.words(), thread_spawn=TABLE.words(frozenset({Kind.THREAD})),
+        flask_only=minimal_words([_last(flask_names.COPY_REQUEST_CONTEXT), *map(_last, INTERNALS),
+                                  *map(_last, flask_names.TASK_STARTERS)]),
+        pushers=minimal_words(flask_names.CONTEXT_PUSHERS),
+        enqueues=minimal_words(f".{m}" for s in TABLE for m in s.enqueues if len(m) > 2),
+        responses=minimal_words([*map(_last, flask_names.RESPONSE_CLASSES), flask_names.RESPONSE_CLASS_ATTRIBUTE]),
+        views=minimal_words(p.lstrip("*") for p in flask_names.VIEW_DECORATORS),  # "*.get" -> ".get"
+        thread_locals=minimal_words(map(_last, THREAD_LOCALS)),
+    )
+
+
+_VIEW_METHODS = frozenset(_last(p) for p in flask_names.VIEW_DECORATORS)
 
 
 def _longest_literal(pattern: str) -> str:
@@ -130,7 +151,7 @@ def may_have_findings(source: str, options: Options, project: "ProjectHints | No
     """``tree``: the module's ``ast``, when the caller has it (flake8); else it is parsed
     here, for the files that pass the text test only."""
     workers = _may_have_worker_findings(source, options, project)
-    if not workers and not (FLASK_WORD in source and any(name in source for name in _IMPORT_TIME_NAMES)):
+    if not workers and not _may_use_at_import(source, options):
         return False
     if tree is None:
         tree = parse_ast(source)
@@ -140,8 +161,8 @@ def may_have_findings(source: str, options: Options, project: "ProjectHints | No
         code = code_words(tree)
         if _may_have_worker_findings(code, options, project, code=tree):
             return True
-        return FLASK_WORD in code and _uses_flask_at_import(code, tree)
-    return _uses_flask_at_import(source, tree)
+        return _uses_flask_at_import(code, tree, options)
+    return _uses_flask_at_import(source, tree, options)
 
 
 _LAST_PARSE: list = [None, None]  # [source, tree]: the engine's parse guard reuses it
@@ -238,47 +259,90 @@ def _has_copier_shape(tree: ast.AST) -> bool:
 def _may_have_worker_findings(source: str, options: Options, project: "ProjectHints | None",
                               code: Optional[ast.AST] = None) -> bool:
     """``code``: the module's tree, when ``source`` is its code words (the second stage):
-    the context pushers count only in a copier's shape, and a thread-local's name only as
-    a whole word (FCX500 resolves it by its name: ``threading.local``, ``Local``)."""
+    the context pushers count only in a copier's shape, a view decorator's word only in a
+    decorator, and a thread-local's name only as a whole word (FCX500 resolves it by its
+    name: ``threading.local``, ``Local``).
+
+    A task's send (``job.delay``) counts only in project mode, in a module that imports
+    from the project: a task defined here carries its queue's decorator, a spawn word, and
+    one imported from elsewhere is known to be a task only through the project index."""
     spawner_words, any_call_spawns, bound_words, app_bound = _option_tests(options)
-    spawn_words, flask_only_words, stream_words, thread_local_words, thread_words = _catalogue_words(TABLE.version)
-    if code is not None and any(p in source for p in flask_names.CONTEXT_PUSHERS) and not _has_copier_shape(code):
-        flask_only_words = _flask_only_without_pushers(TABLE.version)
+    words = _catalogue_words(TABLE.version)
     # every way to a finding needs one of these: a Flask name or app-bound object, an
     # import from the project, or a thread-local; tested first, so that a file with none
     # never reads the project's hints
     flask = FLASK_WORD in source or _mentions_app_bound(source, bound_words, app_bound)
     has_local = _mentions(source, _THREAD_LOCAL_NAMES) if code is not None \
-        else any(w in source for w in thread_local_words)
-    imports_project = project is not None and not flask and not has_local and (
-        _RELATIVE_IMPORT.search(source) is not None or _mentions(source, project.packages))
+        else any(w in source for w in words.thread_locals)
+    imports_project = project is not None and not flask and not has_local and _imports_project(source, project)
     if not (flask or has_local or imports_project):
         return False
-    spawns = any_call_spawns or any(w in source for w in spawn_words) or any(w in source for w in spawner_words) \
+    spawns = any_call_spawns or any(w in source for w in words.spawn) or any(w in source for w in spawner_words) \
         or (project is not None and _mentions(source, project.spawners))
-    flask_work = spawns or any(w in source for w in flask_only_words) or (
-        "yield" in source and any(w in source for w in stream_words))
-    if flask_work and flask:
+    if flask and (spawns or _flask_work(source, words, project, code)):
         return True
-    if spawns and project is not None and (imports_project or _RELATIVE_IMPORT.search(source)
-                                           or _mentions(source, project.packages)):
+    if spawns and project is not None and (imports_project or _imports_project(source, project)):
         return True
     # thread-local state read in a worker (FCX500) is a matter of threads only
     return spawns and has_local and (
-        any_call_spawns or any(w in source for w in thread_words) or any(w in source for w in spawner_words)
+        any_call_spawns or any(w in source for w in words.thread_spawn) or any(w in source for w in spawner_words)
         or (project is not None and _mentions(source, project.spawners)))
+
+
+def _imports_project(source: str, project: ProjectHints) -> bool:
+    return _RELATIVE_IMPORT.search(source) is not None or _mentions(source, project.packages)
+
+
+def _flask_work(source: str, words: _Words, project: "ProjectHints | None", code: Optional[ast.AST]) -> bool:
+    """Work leaving the request without a spawn word: a copy, an internal, a task starter,
+    a homemade copier, a task sent, or a streamed generator."""
+    if any(w in source for w in words.flask_only):
+        return True
+    if any(p in source for p in words.pushers) and (code is None or _has_copier_shape(code)):
+        return True
+    if project is not None and any(w in source for w in words.enqueues) and _imports_project(source, project):
+        return True
+    if "yield" not in source:
+        return False
+    if any(w in source for w in words.responses):
+        return True
+    return any(w in source for w in words.views) and (code is None or _decorates_as_view(code))
+
+
+def _decorates_as_view(tree: ast.AST) -> bool:
+    """Does a function carry a decorator written like a view's (``@bp.get(...)``)? Only the
+    statements are walked: decorators are on them."""
+    pending = list(getattr(tree, "body", ()))
+    while pending:
+        statement = pending.pop()
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            for decorator in statement.decorator_list:
+                func = decorator.func if isinstance(decorator, ast.Call) else decorator
+                if isinstance(func, ast.Attribute) and func.attr in _VIEW_METHODS:
+                    return True
+        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+            pending.extend(child for child in getattr(statement, field, ()) if isinstance(child, ast.AST))
+    return False
 
 
 _THREAD_LOCAL_NAMES = frozenset(_last(name) for name in THREAD_LOCALS)  # whole names: ``LocalStack`` too
 _IMPORT_TIME_NAMES = frozenset(_last(n) for n in (*flask_names.REQUEST_BOUND, *flask_names.APP_BOUND))
 
 
-def _uses_flask_at_import(code: str, tree: ast.AST) -> bool:
-    """Does code that runs at import time name something it imported from a Flask module
-    (``CFG = current_app.config[...]``, a class body, a default, a decorator's argument)?"""
-    if not any(name in code for name in _IMPORT_TIME_NAMES):
-        return False
-    if not isinstance(tree, ast.Module):
+def _may_use_at_import(text: str, options: Options) -> bool:
+    """The words any import-time use (FCX103) needs: a Flask module and a name it exports
+    that needs a context, or an app-bound object (``db.session``)."""
+    _, _, bound_words, app_bound = _option_tests(options)
+    return (FLASK_WORD in text and any(name in text for name in _IMPORT_TIME_NAMES)) \
+        or _mentions_app_bound(text, bound_words, app_bound)
+
+
+def _uses_flask_at_import(code: str, tree: ast.AST, options: Options) -> bool:
+    """Does code that runs at import time (module level, a class body, a default, a
+    decorator's argument) name something it imported from a Flask module (``CFG =
+    current_app.config[...]``) or an app-bound object, or call a function of this module
+    from which such a name is reached (``fill_db()`` at module level, reading ``db.session``)?"""
+    if not _may_use_at_import(code, options) or not isinstance(tree, ast.Module):
         return False
     imported = set()
     for node in tree.body:
@@ -286,7 +350,65 @@ def _uses_flask_at_import(code: str, tree: ast.AST) -> bool:
             imported |= {a.asname or a.name for a in node.names if a.name in _IMPORT_TIME_NAMES}
         elif isinstance(node, ast.Import):
             imported |= {(a.asname or a.name).split(".")[0] for a in node.names if FLASK_WORD in a.name}
-    return bool(imported) and any(isinstance(n, ast.Name) and n.id in imported for n in _import_time_nodes(tree.body))
+    _, _, bound_words, app_bound = _option_tests(options)
+    bound = _mentions_app_bound(code, bound_words, app_bound)
+    if not imported and not bound:
+        return False
+
+    def needs_context(node: ast.AST) -> bool:
+        if type(node) is ast.Name:
+            return node.id in imported
+        return bound and type(node) is ast.Attribute and options.is_app_bound(_dotted(node))
+
+    functions = _functions_by_name(tree)
+    pending, seen = [], set()
+    for node in _import_time_nodes(tree.body):
+        if needs_context(node):
+            return True
+        if type(node) is ast.Call:
+            pending.extend(_called(node, functions))
+    while pending:  # the functions called at import time, and those they call, by name
+        function = pending.pop()
+        if id(function) in seen:
+            continue
+        seen.add(id(function))
+        for node in ast.walk(function):
+            if node is not function and needs_context(node):
+                return True
+            if type(node) is ast.Call:
+                pending.extend(_called(node, functions))
+    return False
+
+
+def _dotted(node: ast.Attribute) -> str:
+    parts: list[str] = []
+    value: ast.AST = node
+    while type(value) is ast.Attribute:
+        parts.append(value.attr)  # type: ignore[attr-defined]
+        value = value.value  # type: ignore[attr-defined]
+    if type(value) is ast.Name:
+        parts.append(value.id)  # type: ignore[attr-defined]
+    return ".".join(reversed(parts))
+
+
+def _functions_by_name(tree: ast.Module) -> dict[str, list[ast.AST]]:
+    """Every ``def`` of the module (methods and nested ones too), by name: a statement walk."""
+    functions: dict[str, list[ast.AST]] = {}
+    pending: list[ast.AST] = list(tree.body)
+    while pending:
+        statement = pending.pop()
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            functions.setdefault(statement.name, []).append(statement)
+        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+            pending.extend(child for child in getattr(statement, field, ()) if isinstance(child, ast.AST))
+    return functions
+
+
+def _called(call: ast.Call, functions: dict[str, list[ast.AST]]) -> list[ast.AST]:
+    """The module's functions a call may run, by the called name (``f()``, ``obj.f()``)."""
+    func = call.func
+    name = func.id if type(func) is ast.Name else func.attr if type(func) is ast.Attribute else None
+    return functions.get(name, []) if name else []  # type: ignore[arg-type]
 
 
 def _import_time_nodes(body: list[ast.stmt]) -> Iterator[ast.AST]:

@@ -146,3 +146,78 @@ def test_a_file_with_nothing_flask_like_never_reads_the_projects_hints() -> None
     hints = ProjectHints(lambda: asked.append("spawners") or frozenset({"run_async"}), lambda: frozenset({"shop"}))
     source = "from flask import request\n\nfrom shop.utils import run_async\n\nrun_async(lambda: request.args)\n"
     assert may_have_findings(source, Options(), hints) and asked == ["spawners"]
+
+
+# ``.get`` and ``yield`` are everywhere; a stream needs a view (its decorator) or a response
+DICT_GENERATOR = textwrap.dedent('''\
+    from flask import request
+
+
+    def pairs(mapping):
+        for key in mapping:
+            yield key, mapping.get(key)
+
+
+    def user_agent():
+        return request.headers.get("User-Agent")
+    ''')
+STREAMED_VIEW = DICT_GENERATOR + textwrap.dedent('''\
+
+
+    @bp.get("/rows")
+    def rows():
+        def generate():
+            yield request.args.get("q")
+        return generate()
+    ''')
+
+
+def test_a_view_decorators_word_counts_only_in_a_decorator() -> None:
+    assert [f.code for f in check_source(STREAMED_VIEW)] == ["FCX400"]
+    assert may_have_findings(STREAMED_VIEW, Options())
+    assert not may_have_findings(DICT_GENERATOR, Options())
+    with prefilter_open():
+        assert check_source(DICT_GENERATOR) == []
+
+
+# an imported task's send: known to be a task only through the project index
+SENDS = textwrap.dedent('''\
+    from flask import request
+
+    from .tasks import notify
+
+
+    def view():
+        notify.send(request.args["user"])
+    ''')
+
+
+def test_a_tasks_send_counts_only_where_the_project_can_say_it_is_a_task() -> None:
+    assert not may_have_findings(SENDS, Options())  # no project: the analysis cannot know either
+    with prefilter_open():
+        assert check_source(SENDS) == []
+    hints = ProjectHints(packages=lambda: frozenset({"shop"}))
+    assert may_have_findings(SENDS, Options(), hints)  # ``from .tasks``: from the project
+    assert not may_have_findings(SENDS.replace("from .tasks", "from mailer"), Options(), hints)
+
+
+# FCX103 through an app-bound object, in a module that imports nothing from Flask
+SEEDS = textwrap.dedent('''\
+    from . import db
+
+
+    def seed():
+        db.session.commit()
+
+
+    seed()
+    ''')
+
+
+def test_an_app_bound_object_reached_at_import_time_passes() -> None:
+    assert [f.code for f in check_source(SEEDS)] == ["FCX103"]
+    assert "flask" not in SEEDS and may_have_findings(SEEDS, Options())
+    unused = SEEDS.replace("seed()\n", "")
+    assert not may_have_findings(unused, Options())
+    with prefilter_open():
+        assert check_source(unused) == []

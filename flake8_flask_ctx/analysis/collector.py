@@ -240,10 +240,12 @@ class Collector:
         self.walk_all(node.decorators)
         self.walk_all(node.bases)
         self.walk_all(node.keywords)
-        saved = (self.scope, self.function)
-        self.scope, self.function = scope, None  # a class body runs at definition, like module code
+        saved = self.scope
+        # a class body runs where the class is defined: at import time at module level, and
+        # each time the function runs inside one (its code belongs to that function)
+        self.scope = scope
         self.walk(node.body)
-        self.scope, self.function = saved
+        self.scope = saved
         return False
 
     def _comprehension(self, node: cst.CSTNode) -> bool:

@@ -308,7 +308,7 @@ class Resolver:
         if ref.attrs and self._binding_scope_is_module(ref.scope, ref.name):
             for i in range(1, len(ref.attrs) + 1):
                 written = ".".join((ref.name, *ref.attrs[:i]))
-                if self.options.is_app_bound(written):
+                if self.is_app_bound(written, ref.scope):
                     return ContextUse(Need.APP, written, written, ref)
         return self._lazy_query_use(ref)
 
@@ -338,7 +338,19 @@ class Resolver:
         written = dotted_name(expr)
         if written is None or not self._binding_scope_is_module(scope, written.split(".")[0]):
             return None
-        return written if self.options.is_app_bound(written) else None
+        return written if self.is_app_bound(written, scope) else None
+
+    def is_app_bound(self, written: str, scope: Scope) -> bool:
+        """Is ``written`` (a module-level name's chain) an app-bound object? A pattern that
+        names its object (``db.session``) is taken at its word; one that starts with ``*``
+        (``*.query``) stands for a model, so its object must be a class, defined or
+        imported here: ``_Result = namedtuple(...)`` has a ``query`` field of its own."""
+        if self.options.is_app_bound_by_name(written):
+            return True
+        if not self.options.is_app_bound(written):
+            return False
+        bindings = self.lookup(scope, written.split(".")[0]) or []
+        return any(b.kind in (BindingKind.CLASS, BindingKind.IMPORT) for b in bindings)
 
     def is_proxy_object(self, expr: cst.BaseExpression, scope: Scope) -> Optional[str]:
         """The proxy's name when ``expr`` is exactly a proxy object (``request``, ``current_app``)."""
