@@ -661,6 +661,10 @@ PROBE_SPAWNS = ["threading.Thread(target=work).start()", "Thread(target=work).st
                 "tasks.defer(work)", "defer(work)", "tasks.run_later(work)"]
 PROBE_SETUP = ["store = local()", "store = threading.local()", "var = contextvars.ContextVar('v')",
                "store.value = 1", "var.set(1)"]
+# code that runs at import time (FCX103): a use, a call of ``work``, one through a helper
+PROBE_IMPORT_TIME = ["", "work()", "VALUE = work()", "class Config:\n    VALUE = work()", "TOP = {use}",
+                     "def helper():\n    return work()\n\n\nhelper()", "def later():\n    class Meta:\n"
+                     "        VALUE = work()\n    return Meta"]
 
 
 @st.composite
@@ -670,8 +674,9 @@ def prefilter_probes(draw) -> str:
     lines += ["", "", "def work():", f"    return {draw(st.sampled_from(PROBE_USES))}", "", "",
               "def start():"]
     lines += ["    " + s for s in draw(st.lists(st.sampled_from(PROBE_SETUP[3:]), max_size=1))]
-    lines.append("    " + draw(st.sampled_from(PROBE_SPAWNS)))
-    return "\n".join(lines) + "\n"
+    lines.append("    " + draw(st.sampled_from([*PROBE_SPAWNS, "pass"])))
+    import_time = draw(st.sampled_from(PROBE_IMPORT_TIME)).format(use=draw(st.sampled_from(PROBE_USES)))
+    return "\n".join(lines) + "\n" + (f"\n\n{import_time}\n" if import_time else "")
 
 
 def probe_options() -> st.SearchStrategy[Options]:
@@ -693,6 +698,8 @@ def probe_options() -> st.SearchStrategy[Options]:
 @example(source="from flask import request\nfrom myapp.tasks import run_later\n\n\ndef work():\n"
                 "    return request.args\n\n\ndef start():\n    run_later(work)\n",
          options=Options(extra_spawners=("myapp.tasks.*",)))
+@example(source="from myapp.ext import db\n\n\ndef work():\n    return db.session.add(x)\n\n\ndef start():\n"
+                "    pass\n\n\ndef helper():\n    return work()\n\n\nhelper()\n", options=Options())
 def test_prefilter_never_hides_a_finding(source: str, options: Options) -> None:
     found = analyse(source, options)
     assert found is not None
