@@ -22,7 +22,7 @@ from flake8_flask_ctx.engine import check_source
 from flake8_flask_ctx.fixes import fix_source
 from flake8_flask_ctx.options import Options
 from flake8_flask_ctx.prefilter import may_have_findings
-from flake8_flask_ctx.rules import RULES, RULES_BY_CODE
+from flake8_flask_ctx.rules import CODES as MODULE_CODES, MODULES, RULES, RULES_BY_CODE
 from support.marks import AUTOFIX, FIXTURES, ROOT, autofix_pairs, fixture_files, marks, needs_unsafe_fixes, ok_marks
 
 DOCS = ROOT / "docs" / "rules"
@@ -36,6 +36,12 @@ def _file_name(kind) -> str:
 def test_codes_are_unique_ordered_and_valid_for_flake8() -> None:
     assert CODES == sorted(set(CODES))
     assert all(re.fullmatch(r"FCX\d{3}", code) for code in CODES)
+
+
+def test_the_registry_lists_every_rule_module_and_knows_the_codes_without_importing_them() -> None:
+    on_disk = sorted(p.stem for p in (ROOT / "flake8_flask_ctx" / "rules").glob("fcx[0-9]*_*.py"))
+    assert list(MODULES) == on_disk
+    assert list(MODULE_CODES) == CODES  # the light list, from the names, is the rules' own
 
 
 @pytest.mark.parametrize("code", CODES)
