@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from flake8_flask_ctx import runner
+from flake8_flask_ctx import fixes, runner  # runner imports fixes.fix_source when it fixes
 from flake8_flask_ctx.fixes import AppliedFix, FixResult
 from flake8_flask_ctx.rules import FixKind
 from flake8_flask_ctx.runner import CHECK, DIFF, FIX, Settings, process
@@ -279,7 +279,7 @@ class FakeFixer:
 
 def test_fix_writes_in_the_files_own_bytes(tmp_path: Path, monkeypatch) -> None:
     fixer = FakeFixer()
-    monkeypatch.setattr(runner, "fix_source", fixer)
+    monkeypatch.setattr(fixes, "fix_source", fixer)
     path = tmp_path / "app.py"
     original = codecs.BOM_UTF8 + BUGGY.replace("\n", "\r\n").encode()
     path.write_bytes(original)
@@ -294,7 +294,7 @@ def test_fix_writes_in_the_files_own_bytes(tmp_path: Path, monkeypatch) -> None:
 
 
 def test_fix_diff_writes_nothing(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr(runner, "fix_source", FakeFixer())
+    monkeypatch.setattr(fixes, "fix_source", FakeFixer())
     path = tmp_path / "app.py"
     path.write_text(BUGGY)
     result = process(str(path), Settings(mode=DIFF))
@@ -305,7 +305,7 @@ def test_fix_diff_writes_nothing(tmp_path: Path, monkeypatch) -> None:
 
 def test_fix_never_touches_noqa_or_unselected_findings(tmp_path: Path, monkeypatch) -> None:
     fixer = FakeFixer()
-    monkeypatch.setattr(runner, "fix_source", fixer)
+    monkeypatch.setattr(fixes, "fix_source", fixer)
     path = tmp_path / "app.py"
     silenced = BUGGY.replace(".start()\n", ".start()  # noqa: FCX100\n")
     path.write_text(silenced)
@@ -318,7 +318,7 @@ def test_fix_never_touches_noqa_or_unselected_findings(tmp_path: Path, monkeypat
 
 
 def test_fixed_text_that_does_not_parse_is_never_written(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr(runner, "fix_source", FakeFixer(output=BUGGY + "def broken(:\n"))
+    monkeypatch.setattr(fixes, "fix_source", FakeFixer(output=BUGGY + "def broken(:\n"))
     path = tmp_path / "app.py"
     path.write_text(BUGGY)
     result = process(str(path), Settings(mode=FIX))

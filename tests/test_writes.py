@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from flake8_flask_ctx import runner
+from flake8_flask_ctx import fixes, runner  # runner imports fixes.fix_source when it fixes
 from flake8_flask_ctx.cli import _max_size
 from flake8_flask_ctx.fixes import fix_source
 from flake8_flask_ctx.runner import FIX, Settings, process
@@ -180,7 +180,7 @@ def test_a_change_while_fix_runs_is_never_lost(tmp_path: Path, monkeypatch, chan
             os.replace(tmp_path / "other.py", path)
         return result
 
-    monkeypatch.setattr(runner, "fix_source", fixer_with_a_concurrent_change)
+    monkeypatch.setattr(fixes, "fix_source", fixer_with_a_concurrent_change)
     result = process(str(path), Settings(mode=FIX))
     how = {"edit": "edited", "delete": "deleted", "replace": "replaced"}[change]
     assert result.error == f"changed on disk since it was read ({how}): not written"
