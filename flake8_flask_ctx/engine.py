@@ -47,4 +47,4 @@ def check_source(source: str, options: Optional[Options] = None, parsed: bool = 
 
     module = project.module_of(path) if project is not None and path else None
     package = bool(path) and path.endswith("__init__.py")  # type: ignore[union-attr]
-    return run_deep(lambda: run_rules(analyze(source, options, module, package, project, path)))
+    return run_deep(lambda: run_rules(analyze(source, options, module, package, project, path, tree)))

@@ -3,13 +3,14 @@
 ``analyze()`` parses with libcst, collects scopes/bindings/loads/calls/guards in one
 traversal (``collector``), and resolves them afterwards (``resolve``): what each name is,
 which contexts the guards around each load give. ``workers`` finds the spawn sites and
-what each worker needs; ``lifetimes`` whether the spawner waits for it. Positions cost a
-code-generation pass, so they are computed on the first ``position()`` call only, i.e.
-only for modules with a finding.
+what each worker needs; ``lifetimes`` whether the spawner waits for it. Positions cost
+code generation (of the statements that hold the nodes asked about, ``positions``), so
+they are computed on ``position()`` calls only, i.e. only for modules with a finding.
 """
 
 from __future__ import annotations
 
+import ast
 import re
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Optional
@@ -52,7 +53,8 @@ class ModuleAnalysis:
 
     def __init__(self, module: cst.Module, options: Optional[Options] = None, source: str = "",
                  name: Optional[str] = None, package: bool = False,
-                 project: Optional["ProjectIndex"] = None, path: Optional[str] = None) -> None:
+                 project: Optional["ProjectIndex"] = None, path: Optional[str] = None,
+                 tree: Optional[ast.AST] = None) -> None:
         self.module = module
         self.options = options or Options()
         self.project = project
@@ -72,6 +74,7 @@ class ModuleAnalysis:
             call.covered = self.resolver.covered(call.guards)
         self._positions: Optional[Positions] = None
         self._source = source
+        self._tree = tree  # CPython's ast of ``source``, when the caller has it (positions use it)
         self._settings: dict[str, frozenset[str]] = {}
 
     def serializer(self, spawner: Spawner) -> Optional[Serializer]:
@@ -105,7 +108,7 @@ class ModuleAnalysis:
     def position(self, node: cst.CSTNode) -> tuple[int, int]:
         """(line, column) of ``node``: 1-based line, 0-based column, as flake8 wants."""
         if self._positions is None:
-            self._positions = Positions(self.module)
+            self._positions = Positions(self.module, self._source, self.facts.parents.of, self._tree)
         return self._positions.start(node)
 
     def line(self, node: cst.CSTNode) -> int:
@@ -124,7 +127,8 @@ class ModuleAnalysis:
 
 def analyze(source: str, options: Optional[Options] = None, module: Optional[str] = None,
             package: bool = False, project: Optional["ProjectIndex"] = None,
-            path: Optional[str] = None) -> ModuleAnalysis:
+            path: Optional[str] = None, tree: Optional[ast.AST] = None) -> ModuleAnalysis:
     """Parse ``source`` and analyse it; raises libcst's ParserSyntaxError on bad input.
-    ``path``: where the text comes from (the runtime setting may come from its project)."""
-    return ModuleAnalysis(cst.parse_module(source), options, source, module, package, project, path)
+    ``path``: where the text comes from (the runtime setting may come from its project);
+    ``tree``: CPython's ``ast`` of this very text, when the caller has it (flake8's)."""
+    return ModuleAnalysis(cst.parse_module(source), options, source, module, package, project, path, tree)
