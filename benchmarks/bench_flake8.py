@@ -88,6 +88,7 @@ SITE_PACKAGES = ("flask", "werkzeug", "jinja2", "click")
 SKIP_DIRS = {"site-packages", "test", "tests", "idle_test", "__pycache__"}
 SELECT = "E,F,W,C90,FCX"
 TARGETS = {"mixed": 1.03, "real": 1.5, "flask": 2.0}
+SCALING_TARGET = 1.6  # --scaling: -j 2 at least this much faster than -j 1
 PLUGIN_DIST = "flake8-flask-ctx"
 
 
@@ -407,6 +408,18 @@ def bench(name: str, target: Path, nfiles: int, pythons: dict, args, log) -> Res
                   TARGETS[name], len(fcx), len(other))
 
 
+def scaling(name: str, target: Path, python: Path, runs: int, log) -> dict:
+    """Wall time of flake8 with the plugin at ``-j 1`` and ``-j 2``, alternating: how much
+    the second core buys (issue 13's target: >= 1.6x on an idle 2-core machine)."""
+    walls: dict[str, list[float]] = {"1": [], "2": []}
+    for i in range(runs):
+        for jobs in (("1", "2") if i % 2 == 0 else ("2", "1")):
+            walls[jobs].append(run_flake8(flake8_cmd(python, target, jobs))[0])
+    j1, j2 = statistics.median(walls["1"]), statistics.median(walls["2"])
+    log(f"[{name}] with the plugin: -j 1 {j1:.2f}s, -j 2 {j2:.2f}s wall: {j1 / j2:.2f}x faster")
+    return {"corpus": name, "j1_wall_s": j1, "j2_wall_s": j2, "speedup": j1 / j2, "target": SCALING_TARGET}
+
+
 # --------------------------------------------------------------------------- output
 
 
@@ -439,6 +452,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--top", type=int, default=None,
                    help="list the N slowest prefilter-passing mixed files "
                         "(default: 15 if the mixed target fails, else 0)")
+    p.add_argument("--scaling", action="store_true",
+                   help="also time the plugin side at -j 1 and -j 2 (wall clock) on each corpus")
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON ('-': stdout)")
     args = p.parse_args(argv)
     if args.runs < 1 or args.copies < 1:
@@ -462,6 +477,7 @@ def main(argv: list[str] | None = None) -> int:
     pythons = {"baseline": baseline_py, "plugin": plugin_py}
 
     results: list[Result] = []
+    scalings: list[dict] = []
     report = None
     if args.corpus in ("mixed", "all"):
         root, files = build_mixed()
@@ -470,9 +486,13 @@ def main(argv: list[str] | None = None) -> int:
             f"({report.prefilter_s * 1000:.0f} ms wall for all files); the plugin's whole check "
             f"on them takes {report.plugin_on_passing_s:.2f}s cpu in process")
         results.append(bench("mixed", root, len(files), pythons, args, log))
+        if args.scaling:
+            scalings.append(scaling("mixed", root, plugin_py, args.runs, log))
     if args.corpus in ("real", "all"):
         root, files = build_real()
         results.append(bench("real", root, len(files), pythons, args, log))
+        if args.scaling:
+            scalings.append(scaling("real", root, plugin_py, args.runs, log))
     if args.corpus in ("flask", "all"):
         root, files, rejected = build_flask(args.copies)
         if rejected:
@@ -480,6 +500,8 @@ def main(argv: list[str] | None = None) -> int:
         if not files:
             raise SystemExit("[flask] no fixture passes the prefilter")
         results.append(bench("flask", root, len(files), pythons, args, log))
+        if args.scaling:
+            scalings.append(scaling("flask", root, plugin_py, args.runs, log))
 
     elapsed = time.perf_counter() - started
     out = [table(results)]
@@ -496,6 +518,9 @@ def main(argv: list[str] | None = None) -> int:
             out.append("slowest prefilter-passing files (plugin check in process; words found):")
             out += [f"  {t * 1000:7.0f} ms  {name}  [{', '.join(words)}]"
                     for name, t, words in report.passing_files[:top]]
+    for row in scalings:
+        out.append(f"{row['corpus']}: -j 2 is {row['speedup']:.2f}x faster than -j 1 with the plugin "
+                   f"(target >= {SCALING_TARGET}: {'PASS' if row['speedup'] >= SCALING_TARGET else 'FAIL'})")
     out.append(f"total time {elapsed:.0f}s")
     log("\n" + "\n".join(out))
 
@@ -505,6 +530,7 @@ def main(argv: list[str] | None = None) -> int:
             "clock": args.clock, "runs": args.runs, "copies": args.copies, "elapsed_s": elapsed,
             "results": [r.as_dict() for r in results],
             "prefilter": asdict(report) if report else None,
+            "scaling": scalings,
         }
         text = json.dumps(payload, indent=2)
         if args.json == "-":
