@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import textwrap
 from typing import Optional
 
@@ -701,6 +702,66 @@ def probe_options() -> st.SearchStrategy[Options]:
 @example(source="from myapp.ext import db\n\n\ndef work():\n    return db.session.add(x)\n\n\ndef start():\n"
                 "    pass\n\n\ndef helper():\n    return work()\n\n\nhelper()\n", options=Options())
 def test_prefilter_never_hides_a_finding(source: str, options: Options) -> None:
+    found = analyse(source, options)
+    assert found is not None
+    if not may_have_findings(source, options):
+        assert not found, f"the prefilter rules out a file with {[(f.line, f.code) for f in found]}"
+    else:
+        assert check_source(source, options) == found
+
+
+# The same probes in disguise. The second stage reads the code text (strings and comments
+# cut out, f-string fields kept, the gaps after dots closed) and the first allows gaps
+# around dots: the probes' dots get gaps, their uses and spawns move into f-string fields,
+# and prose with the prefilter's words comes in comments, docstrings and strings.
+PROSE = ["threading.Thread(target=work).start()", "from flask import request, current_app", "db.session.add(x)",
+         "store = threading.local()", "@app.route('/rows')", "yield Response(rows())", "with app.app_context():",
+         "task.delay(user)", "from .tasks import run_later", "User.query.all()", "ContextVar", "flask.g"]
+GAPS = [". ", ".\\\n        ", " . ", ".  \\\n    "]
+
+
+@st.composite
+def disguised_probes(draw) -> str:
+    source = draw(prefilter_probes())
+    if draw(st.booleans()):  # the use read in a field: still a use
+        source = re.sub(r"(?m)^    return (.+)$", r'    return f"got {\1!r:>10}"', source)
+    if draw(st.booleans()):  # the spawn in a field: still a spawn
+        source = re.sub(r"(?m)^    ((?:threading\.)?Thread\(.*|ThreadPoolExecutor\(.*|\w*\.?run_later\(.*)$",
+                        r'    print(f"{\1}")', source)
+    if draw(st.booleans()):  # outside the f-strings (a field holds no backslash before 3.12)
+        source = "".join(line if 'f"' in line else re.sub(r"(?<=\w)\.(?=[A-Za-z_])",
+                                                          lambda _: draw(st.sampled_from(GAPS)), line)
+                         for line in source.splitlines(keepends=True))
+    prose = draw(st.lists(st.sampled_from(PROSE), max_size=3))
+    forms = draw(st.lists(st.sampled_from(["comment", "docstring", "string", "bytes", "fstring", "triple"]),
+                          min_size=len(prose), max_size=len(prose)))
+    head, tail = [], []
+    for words, form in zip(prose, forms):
+        if form == "docstring":
+            head = [f'"""{words}."""', ""]
+        elif form == "comment":
+            tail.append(f"# {words}")
+        elif form == "string":
+            tail.append(f'NOTE = "{words}"')
+        elif form == "bytes":
+            tail.append(f"NOTE = rb'{words}'".replace("'/rows'", '"/rows"'))
+        elif form == "fstring":
+            tail.append(f'NOTE = f"{words} {{len(__name__)}}"')
+        else:
+            tail.append(f"NOTE = '''\n{words}\n'''")
+    return "\n".join([*head, source.rstrip("\n"), *tail]) + "\n"
+
+
+@settings(FUZZ, max_examples=examples(200))
+@given(source=disguised_probes(), options=probe_options())
+@example(source='"""from flask import request."""\nimport threading\n\n\ndef work():\n    return 1\n\n\n'
+                "def start():\n    threading.Thread(target=work).start()\n", options=Options())
+@example(source="from myapp.ext import db\n\n\ndef work():\n    return (db).session.add(x)\n\n\ndef start():\n"
+                "    pass\n\n\nwork()\n", options=Options())
+@example(source="from flask import request\nimport threading\n\n\ndef work():\n    return f\"{request.args}\"\n\n\n"
+                "def start():\n    print(f\"{threading.Thread(target=work).start()}\")\n", options=Options())
+def test_prefilter_never_hides_a_finding_in_disguise(source: str, options: Options) -> None:
+    ast.parse(source)
     found = analyse(source, options)
     assert found is not None
     if not may_have_findings(source, options):
