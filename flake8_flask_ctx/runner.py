@@ -27,7 +27,7 @@ from .findings import Finding, Step
 from .fingerprints import code_hash, line_codes
 from .noqa import Suppressions, add_noqa
 from .options import Options
-from .prefilter import may_have_findings
+from .prefilter import may_have_findings, passes_text_test
 from .project.index import forget_module, project_of
 from .project.results import Outcome, result_cache_for
 from .selection import PerFileIgnore, decide, default_select, ignored_for
@@ -203,12 +203,14 @@ def _analysed(source: SourceFile, options: Options, cached: bool = True) -> list
     if cache is None:
         return check_source(source.text, options, path=source.path)
     project = project_of(source.path, options)
+    if not passes_text_test(source.text, options, project.hints() if project is not None else None):
+        return []  # no entry: the text test costs less than reading one
     data = source.text.encode("utf-8", "surrogatepass")
     outcome = cache.get(source.path, options, data, project)
     if outcome is None:
         with project.recording() if project is not None else nullcontext() as reads:
             if not may_have_findings(source.text, options, project.hints() if project is not None else None):
-                outcome = Outcome([])  # stored too: reading the entry is cheaper than the prefilter
+                outcome = Outcome([])  # stored: the second stage parses the file's ast
             else:
                 try:
                     outcome = Outcome(check_source(source.text, options, path=source.path, prefiltered=True))
