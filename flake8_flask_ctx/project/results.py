@@ -18,7 +18,9 @@ mode, what the analysis read of the project:
 What is cached is the analysis's outcome before ``--select``/``--ignore``/
 ``per-file-ignores``/``# noqa`` (those are applied to it afterwards, which costs nothing),
 so one entry serves runs with different selections. Parse errors are cached too, and so is
-the prefilter's "nothing here" (reading a small entry is cheaper than the substring test).
+the prefilter's "nothing here" from its second stage (which parses the file's ``ast``); a
+file its first stage, the substring tests, rules out gets no entry: those tests cost less
+than reading one (the runner asks them first).
 Files outside any project (no ``pyproject.toml``, ``setup.cfg`` or ``.git`` above them)
 and standard input have no cache: nothing is written into the current directory. Writes go to a temporary file renamed into place: ``-j`` processes share the
 folder without a lock, and a read-only checkout simply has no cache.
