@@ -327,7 +327,9 @@ def test_analysis_never_raises(crawl: CrawlReport) -> None:
 def test_fixer_never_raises_and_only_changes_what_it_reports(crawl: CrawlReport) -> None:
     bad = [x for x in crawl.results if any(e.startswith("fix_source") for e in x.errors)]
     assert not bad, f"{len(bad)} file(s):\n" + _failures(crawl, "fix_source")
-    assert sum(x.fixed for x in crawl.results) > len(crawl.results) // SAMPLE_EVERY // 2
+    # the fixer runs where the analysis does: the files that pass the prefilter (a few dozen)
+    # and the 1 in 2N sample of those it rules out, less the large ones without a finding
+    assert sum(x.fixed for x in crawl.results) > len(crawl.results) // SAMPLE_EVERY // 3
 
 
 def test_parse_failures_are_rare(crawl: CrawlReport) -> None:
