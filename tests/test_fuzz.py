@@ -702,6 +702,12 @@ def probe_options() -> st.SearchStrategy[Options]:
 @example(source="from myapp.ext import db\n\n\ndef work():\n    return db.session.add(x)\n\n\ndef start():\n"
                 "    pass\n\n\ndef helper():\n    return work()\n\n\nhelper()\n", options=Options())
 def test_prefilter_never_hides_a_finding(source: str, options: Options) -> None:
+    assert_prefilter_hides_nothing(source, options)
+
+
+def assert_prefilter_hides_nothing(source: str, options: Options) -> None:
+    """Where the prefilter says "no", the analysis forced open finds nothing; where it says
+    "maybe", the filtered check finds what the open one does."""
     found = analyse(source, options)
     assert found is not None
     if not may_have_findings(source, options):
@@ -762,9 +768,4 @@ def disguised_probes(draw) -> str:
                 "def start():\n    print(f\"{threading.Thread(target=work).start()}\")\n", options=Options())
 def test_prefilter_never_hides_a_finding_in_disguise(source: str, options: Options) -> None:
     ast.parse(source)
-    found = analyse(source, options)
-    assert found is not None
-    if not may_have_findings(source, options):
-        assert not found, f"the prefilter rules out a file with {[(f.line, f.code) for f in found]}"
-    else:
-        assert check_source(source, options) == found
+    assert_prefilter_hides_nothing(source, options)

@@ -78,6 +78,16 @@ PUSH_ONLY = textwrap.dedent('''\
     ''')
 
 
+
+def assert_kept_and_ruled_out(kept: str, codes: list[str], ruled_out: str) -> None:
+    """``kept`` has findings ``codes`` and passes the prefilter; ``ruled_out`` does not pass,
+    and the analysis forced open finds nothing in it either."""
+    assert [f.code for f in check_source(kept)] == codes
+    assert may_have_findings(kept, Options())
+    assert not may_have_findings(ruled_out, Options())
+    with prefilter_open():
+        assert check_source(ruled_out) == []
+
 def test_a_word_in_prose_only_is_not_code() -> None:
     assert [f.code for f in check_source(SPAWN)] == ["FCX100"]
     assert may_have_findings(SPAWN, Options())
@@ -101,11 +111,7 @@ def test_the_code_words_are_what_the_text_tests_read() -> None:
 
 
 def test_context_pushers_count_only_in_a_copiers_shape() -> None:
-    assert [f.code for f in check_source(COPIER)] == ["FCX300"]
-    assert may_have_findings(COPIER, Options())
-    assert not may_have_findings(PUSH_ONLY, Options())
-    with prefilter_open():
-        assert check_source(PUSH_ONLY) == []
+    assert_kept_and_ruled_out(COPIER, ["FCX300"], PUSH_ONLY)
 
 
 @pytest.mark.parametrize("path", [p for p in fixture_files() if "projects" not in p.parts],
@@ -183,11 +189,7 @@ STREAMED_VIEW = DICT_GENERATOR + textwrap.dedent('''\
 
 
 def test_a_view_decorators_word_counts_only_in_a_decorator() -> None:
-    assert [f.code for f in check_source(STREAMED_VIEW)] == ["FCX400"]
-    assert may_have_findings(STREAMED_VIEW, Options())
-    assert not may_have_findings(DICT_GENERATOR, Options())
-    with prefilter_open():
-        assert check_source(DICT_GENERATOR) == []
+    assert_kept_and_ruled_out(STREAMED_VIEW, ["FCX400"], DICT_GENERATOR)
 
 
 # an imported task's send: known to be a task only through the project index
