@@ -171,14 +171,22 @@ class ProjectHints:
     def __init__(self, spawners: Callable[[], frozenset[str]] = frozenset,
                  packages: Callable[[], frozenset[str]] = frozenset) -> None:
         self._spawners, self._packages = spawners, packages
+        self.asked: set[str] = set()  # which of the two a test read
 
     @cached_property
     def spawners(self) -> frozenset[str]:
+        self.asked.add("spawners")
         return self._spawners()
 
     @cached_property
     def packages(self) -> frozenset[str]:
+        self.asked.add("packages")
         return self._packages()
+
+    def watched(self) -> "ProjectHints":
+        """The same hints with an ``asked`` of their own: what one file's verdict rests on
+        (``clean_files.py`` keys a listed file by the values it asked)."""
+        return ProjectHints(lambda: self.spawners, lambda: self.packages)
 
 
 # ``from .views import x``, and ``from.views``, after ``;`` or ``:``, across a continuation

@@ -15,24 +15,20 @@ import difflib
 import os
 import signal
 from contextlib import nullcontext
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import TYPE_CHECKING, Callable, Iterator, Optional, Sequence
 
 from .deep import run_deep
-from .engine import check_source, parse_guard
 from .findings import Finding, Step
 from .fingerprints import code_hash, line_codes
 from .noqa import Suppressions, add_noqa
 from .options import Options
-from .prefilter import may_have_findings, passes_text_test
 from .project.index import forget_module, project_of
 from .project.results import Outcome, result_cache_for
 from .selection import PerFileIgnore, decide, default_select, ignored_for
 from .sources import (
-    DEFAULT_MAX_FILE_SIZE, ChangedOnDisk, FileTooLarge, NotWritten, SourceError,
+    DEFAULT_MAX_FILE_SIZE, ChangedOnDisk, FileStat, FileTooLarge, NotWritten, SourceError,
     SourceFile, UndecodableSource, _too_large, decode_source, encode_source, keep_lost_bytes, read_source, split_lines,
     write_source,
 )
@@ -118,6 +114,8 @@ class FileResult:
     edits: dict[str, tuple[Replacement, ...]] = field(default_factory=dict)  # "safe"/"unsafe"
     noqa_added: int = 0  # --add-noqa: findings silenced by the comments written
     output: Optional[bytes] = None  # standard input: the fixed text, in its encoding
+    # check: clean as of this stat, a verdict that rests on these project hints (clean_files.py)
+    clean: Optional[tuple[FileStat, tuple[str, ...]]] = None
 
 
 def process(path: str, settings: Settings) -> FileResult:
@@ -140,7 +138,7 @@ def _guarded(path: str, settings: Settings, read: Callable[[], SourceFile], stdi
         except UndecodableSource as exc:
             # Files that cannot hold a finding are left to the other tools, whatever is
             # wrong with them; one that may hold Flask context code is an error.
-            if not may_have_findings(exc.data.decode("latin-1"), settings.options):
+            if not _prefilter().may_have_findings(exc.data.decode("latin-1"), settings.options):
                 return FileResult(path, output=exc.data if stdin and settings.mode == FIX else None)
             raise
         if settings.mode == CHECK:
@@ -164,6 +162,21 @@ def _guarded(path: str, settings: Settings, read: Callable[[], SourceFile], stdi
     except Exception as exc:  # noqa: BLE001 - a bug of ours must not end the whole run
         return FileResult(path, error=f"internal error: {type(exc).__name__}: {exc} "
                                       "(please report this file)", internal=True)
+
+
+# The engine, the prefilter and the process pool are imported where they are first used:
+# a warm run, whose files are all known clean or cached, needs none of them (~45 ms).
+
+def _engine():  # -> the engine module
+    from . import engine
+
+    return engine
+
+
+def _prefilter():  # -> the prefilter module
+    from . import prefilter
+
+    return prefilter
 
 
 def _parse_errors() -> tuple[type[Exception], type[Exception]]:
@@ -195,32 +208,38 @@ class _CachedError(Exception):
         self.outcome = outcome
 
 
-def _analysed(source: SourceFile, options: Options, cached: bool = True) -> list[Finding]:
+def _analysed(source: SourceFile, options: Options, cached: bool = True
+              ) -> tuple[list[Finding], Optional[tuple[str, ...]]]:
     """``check_source`` through the result cache of the file's project (``check`` only):
     an unchanged file whose project dependencies are unchanged is not parsed at all. A
-    cached parse error is raised as ``_CachedError``."""
+    cached parse error is raised as ``_CachedError``. Also: which of the project's hints
+    the verdict rests on, besides the file's bytes and the options (None: more than
+    them; ``clean_files.py`` lists only the other files)."""
     cache = result_cache_for(source.path, options) if cached else None
     if cache is None:
-        return check_source(source.text, options, path=source.path)
+        return _engine().check_source(source.text, options, path=source.path), None
     project = project_of(source.path, options)
-    if not passes_text_test(source.text, options, project.hints() if project is not None else None):
-        return []  # no entry: the text test costs less than reading one
+    hints = project.hints().watched() if project is not None else None
+    if not _prefilter().passes_text_test(source.text, options, hints):
+        return [], tuple(sorted(hints.asked)) if hints else ()  # no entry: the test costs less than one
     data = source.text.encode("utf-8", "surrogatepass")
     outcome = cache.get(source.path, options, data, project)
     if outcome is None:
         with project.recording() if project is not None else nullcontext() as reads:
-            if not may_have_findings(source.text, options, project.hints() if project is not None else None):
+            if not _prefilter().may_have_findings(source.text, options,
+                                                  project.hints() if project is not None else None):
                 outcome = Outcome([])  # stored: the second stage parses the file's ast
             else:
                 try:
-                    outcome = Outcome(check_source(source.text, options, path=source.path, prefiltered=True))
+                    outcome = Outcome(_engine().check_source(source.text, options, path=source.path,
+                                                             prefiltered=True))
                 except _parse_errors() as exc:
                     fields = _parse_error(exc)
                     outcome = Outcome([], fields["error"], fields["error_line"], fields["error_col"])
         cache.put(source.path, options, data, outcome, project, reads)
     if outcome.error is not None:
         raise _CachedError(outcome)
-    return outcome.findings
+    return outcome.findings, () if project is None else None
 
 
 def _keeper(settings: Settings, path: str) -> Callable[[Finding, str], bool]:
@@ -256,10 +275,11 @@ def _reported(path: str, findings: Sequence[Finding], text: str) -> list[Reporte
 def _check(source: SourceFile, settings: Settings, offers: bool = True, cached: bool = True) -> FileResult:
     offers = offers and (settings.fix_offers or settings.fix_edits)
     keep = _keeper(settings, source.path)
-    analysed = _analysed(source, settings.options, cached=cached and settings.mode == CHECK)
+    analysed, rests_on = _analysed(source, settings.options, cached=cached and settings.mode == CHECK)
     findings = [f for f in analysed if keep(f, source.text)]
     reported = _reported(source.path, findings, source.text)
-    result = FileResult(source.path, reported)
+    listable = rests_on is not None and not analysed and source.settled is not None
+    result = FileResult(source.path, reported, clean=(source.settled, rests_on) if listable else None)
     if findings and offers:  # which of them fix can rewrite: a dry run, with unsafe fixes on
         from .fixes import fix_source
 
@@ -323,7 +343,8 @@ def apply_replacements(old: str, edits: Sequence[Replacement]) -> str:
 def _add_noqa(source: SourceFile, settings: Settings) -> FileResult:
     """``--add-noqa``: a ``# noqa: CODE`` on every finding's line, written like a fix."""
     keep = _keeper(settings, source.path)
-    findings = [f for f in check_source(source.text, settings.options, path=source.path) if keep(f, source.text)]
+    findings = [f for f in _engine().check_source(source.text, settings.options, path=source.path)
+                if keep(f, source.text)]
     if not findings:
         return FileResult(source.path)
     new_text, left = add_noqa(source.text, [(f.line, f.code) for f in findings])
@@ -332,7 +353,7 @@ def _add_noqa(source: SourceFile, settings: Settings) -> FileResult:
     outcome.noqa_added = len(findings) - len(left)
     if new_text == source.text:
         return outcome
-    parse_guard(new_text)  # a comment at the end of a line cannot break the code; checked anyway
+    _engine().parse_guard(new_text)  # a comment at the end of a line cannot break the code; checked anyway
     try:
         outcome.written = write_source(source, new_text)
     except NotWritten as exc:
@@ -358,7 +379,7 @@ def _fix(source: SourceFile, settings: Settings, stdin: bool = False) -> FileRes
     if result.source == source.text:
         return outcome
     try:  # the fixer promises text that parses; a file is never written on its word alone
-        parse_guard(result.source)
+        _engine().parse_guard(result.source)
     except (SyntaxError, RecursionError, MemoryError) as exc:
         raise RuntimeError(f"the fixed text does not parse ({exc}); the file was not written")
     try:
@@ -389,7 +410,7 @@ def _faithful(original: str, fixed: str) -> str:
         return fixed
     text = keep_lost_bytes(original, round_trip, fixed)
     if text != fixed:
-        parse_guard(text)
+        _engine().parse_guard(text)
     return text
 
 
@@ -440,9 +461,38 @@ def iter_results(paths: Sequence[str], settings: Settings, jobs: int, ordered: b
     Once ``stopping()`` is true no file is started; the files in progress are finished
     and handed out. A process pool is used when it can pay off.
     """
+    if settings.mode != CHECK or settings.options.no_cache:
+        yield from _iter_work(paths, settings, jobs, ordered, stopping)
+        return
+    from .project.clean_files import CleanLists
+
+    clean = CleanLists(settings.options, settings.max_file_size)
+    known = [clean.known_clean(path) for path in paths]  # these are not even opened
+    rest = [index for index, listed in enumerate(known) if not listed]
+    if not ordered:
+        yield from ((index, FileResult(paths[index])) for index, listed in enumerate(known) if listed)
+    try:
+        after = 0  # ordered: the next index to hand out
+        for position, result in _iter_work([paths[index] for index in rest], settings, jobs, ordered, stopping):
+            index = rest[position]
+            clean.note(result.path, result.clean)
+            if ordered:
+                yield from ((i, FileResult(paths[i])) for i in range(after, index))  # listed ones
+                after = index + 1
+            yield index, result
+        if ordered and not stopping():
+            yield from ((i, FileResult(paths[i])) for i in range(after, len(paths)))
+    finally:
+        clean.save()
+
+
+def _iter_work(paths: Sequence[str], settings: Settings, jobs: int, ordered: bool,
+               stopping: Callable[[], bool]) -> Iterator[tuple[int, FileResult]]:
     work = partial(process, settings=settings)
     done: set[int] = set()
     if jobs > 1 and len(paths) > 1:
+        from concurrent.futures.process import BrokenProcessPool
+
         try:
             for index, result in _pooled(work, paths, jobs, ordered, stopping):
                 done.add(index)
@@ -461,6 +511,8 @@ def iter_results(paths: Sequence[str], settings: Settings, jobs: int, ordered: b
 
 def _pooled(work: Callable[[str], FileResult], paths: Sequence[str], jobs: int, ordered: bool,
             stopping: Callable[[], bool]) -> Iterator[tuple[int, FileResult]]:
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
     pool = ProcessPoolExecutor(max_workers=min(jobs, len(paths)), initializer=_worker_init)
     try:
         if ordered:

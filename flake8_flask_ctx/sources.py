@@ -27,6 +27,7 @@ import io
 import os
 import signal
 import stat
+import time
 import tokenize
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -77,6 +78,25 @@ class Stamp:
     sha256: bytes
 
 
+# device, inode, size, mtime_ns, ctime_ns: what a file's ``stat`` says of its content
+FileStat = tuple[int, int, int, int, int]
+# Linux stamps files from a coarse clock (a tick of a few ms), FAT to 2 s: two writes
+# closer than this can leave the same stat
+SETTLED_NS = 2_000_000_000
+
+
+def file_stat(info: os.stat_result) -> FileStat:
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+
+
+def settled_stat(info: os.stat_result, read_at_ns: int) -> Optional[FileStat]:
+    """The file's ``stat`` if both its times lie ``SETTLED_NS`` before the read, so that
+    any later write shows in them (None: it changed too recently to tell)."""
+    if max(info.st_mtime_ns, info.st_ctime_ns) > read_at_ns - SETTLED_NS:
+        return None
+    return file_stat(info)
+
+
 @dataclass(frozen=True)
 class SourceFile:
     path: str  # as the user will see it
@@ -85,6 +105,7 @@ class SourceFile:
     bom: bool = False  # the file started with a UTF-8 BOM
     mode: Optional[int] = None  # st_mode when read
     stamp: Optional[Stamp] = None  # set by read_source; None: written without a re-check
+    settled: Optional[FileStat] = None  # read_source: ``settled_stat`` before the read
 
     @property
     def newline(self) -> str:
@@ -118,7 +139,7 @@ def _not_utf8(data: bytes, encoding: str = "utf-8") -> str:
 
 
 def decode_source(data: bytes, path: str = "<bytes>", mode: Optional[int] = None,
-                  stamp: Optional[Stamp] = None) -> SourceFile:
+                  stamp: Optional[Stamp] = None, settled: Optional[FileStat] = None) -> SourceFile:
     """Decode file bytes the way the Python interpreter would, without touching newlines.
 
     Raises ``UndecodableSource`` (one line, the same wording wherever the bad byte is)."""
@@ -139,7 +160,7 @@ def decode_source(data: bytes, path: str = "<bytes>", mode: Optional[int] = None
         raise UndecodableSource(f"cannot decode: {exc}", data) from None
     if "\x00" in text:
         raise UndecodableSource("contains NUL bytes: not a Python source file", data)
-    return SourceFile(path, text, encoding, bom, mode, stamp)
+    return SourceFile(path, text, encoding, bom, mode, stamp, settled)
 
 
 def read_stdin(display_name: str, stream: Optional[io.BufferedIOBase] = None) -> SourceFile:
@@ -171,7 +192,8 @@ def read_source(path: str, max_size: Optional[int] = None) -> SourceFile:
     try:
         fd = os.open(path, flags)
         with os.fdopen(fd, "rb") as handle:
-            info = os.fstat(handle.fileno())
+            info = os.fstat(handle.fileno())  # before the read: a write after it shows
+            read_at_ns = time.time_ns()
             if not stat.S_ISREG(info.st_mode):
                 raise SourceError("not a regular file")
             if max_size is not None and info.st_size > max_size:
@@ -182,7 +204,8 @@ def read_source(path: str, max_size: Optional[int] = None) -> SourceFile:
     if max_size is not None and len(data) > max_size:  # it grew after the fstat
         raise FileTooLarge(_too_large(len(data), max_size))
     stamp = Stamp(info.st_dev, info.st_ino, len(data), hashlib.sha256(data).digest())
-    return decode_source(data, path, info.st_mode, stamp)
+    settled = settled_stat(info, read_at_ns) if len(data) == info.st_size else None
+    return decode_source(data, path, info.st_mode, stamp, settled)
 
 
 def _too_large(size: int, limit: int) -> str:

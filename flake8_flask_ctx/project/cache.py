@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from functools import lru_cache
 from typing import Optional
 
@@ -57,17 +56,36 @@ class SummaryCache:
             return None
 
     def put(self, key: str, summary: dict) -> None:
-        directory = os.path.join(self.folder, key[:2])
-        try:
-            os.makedirs(directory, exist_ok=True)
-            _ignore_folder(os.path.dirname(self.folder))
-            fd, temp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".json")
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(summary, handle, separators=(",", ":"))
-            os.replace(temp, os.path.join(directory, key + ".json"))
+        target = os.path.join(self.folder, key[:2], key + ".json")
+        if store_json(os.path.dirname(self.folder), target, summary):  # else: computed again
             self.writes += 1
-        except OSError:
-            pass  # a read-only checkout: no cache, the summary is simply computed again
+
+
+def store_json(cache_folder: str, target: str, data: object) -> bool:
+    """Write ``data`` as JSON at ``target`` under ``cache_folder`` (made, with its
+    ``.gitignore``, if need be) through a temporary file renamed into place, so that
+    processes sharing the folder never read half a file. False: not written (a read-only
+    checkout has no cache)."""
+    import tempfile  # only a run that writes something needs it
+
+    directory = os.path.dirname(target)
+    try:
+        os.makedirs(directory, exist_ok=True)
+        _ignore_folder(cache_folder)
+        fd, temp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".json")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(data, handle, separators=(",", ":"))
+            os.replace(temp, target)
+        except BaseException:
+            try:
+                os.remove(temp)
+            except OSError:
+                pass
+            raise
+    except OSError:
+        return False
+    return True
 
 
 def _ignore_folder(folder: str) -> None:

@@ -16,15 +16,16 @@ import os
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator, Optional
+from typing import TYPE_CHECKING, Iterable, Iterator, Optional
 
 from ..catalogue.contexts import Need
 from ..catalogue.flask_names import satisfied
-from ..catalogue.spawners import TABLE
 from ..options import Options
-from ..prefilter import ProjectHints
 from .cache import SummaryCache
 from .layout import iter_modules, module_name, source_roots
+
+if TYPE_CHECKING:  # imported where used: a warm check that reads no file needs neither
+    from ..prefilter import ProjectHints
 
 MAX_DEPTH = 12
 _CONTEXT_TASK_WORDS = ("__call__", "app_context", "Task")  # in any module defining such a class
@@ -320,6 +321,8 @@ class ProjectIndex:
 
     def hints(self) -> ProjectHints:
         """What the prefilter needs to know of the project (text scans, no parse)."""
+        from ..prefilter import ProjectHints
+
         if self._hints is None:  # computed when the prefilter first needs each of them
             self._hints = ProjectHints(self.spawner_names,
                                        lambda: frozenset(name.split(".")[0] for name in self.modules()))
@@ -329,6 +332,8 @@ class ProjectIndex:
         """Names of module-level functions, classes and objects whose own code holds a spawn
         word: the project's own spawners can only be among them (a text scan, no parse)."""
         if self._spawner_names is None:
+            from ..catalogue.spawners import TABLE
+
             words = TABLE.words()
             names: set[str] = set()
             for path in self.modules().values():

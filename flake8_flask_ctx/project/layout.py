@@ -37,9 +37,9 @@ def source_roots(root: str) -> tuple[str, ...]:
 
 def module_name(path: str, roots: tuple[str, ...]) -> Optional[str]:
     """``pkg.sub.mod`` for ``<root>/pkg/sub/mod.py`` (``pkg.sub`` for its ``__init__.py``)."""
-    absolute = os.path.abspath(path)
-    for root in roots:
-        relative = os.path.relpath(absolute, root)
+    directory, name = os.path.split(os.path.abspath(path))
+    for folder in _relative_folders(directory, roots):
+        relative = name if folder == os.curdir else folder + os.sep + name
         if relative.startswith(".."):
             continue
         parts = relative[:-3].split(os.sep) if relative.endswith(".py") else None
@@ -50,6 +50,12 @@ def module_name(path: str, roots: tuple[str, ...]) -> Optional[str]:
         if parts and all(_IDENTIFIER.match(p) for p in parts) and not any(_excluded(p) for p in parts[:-1]):
             return ".".join(parts)
     return None
+
+
+@lru_cache(maxsize=4096)
+def _relative_folders(directory: str, roots: tuple[str, ...]) -> tuple[str, ...]:
+    """``directory`` relative to each root (a check asks the module of every file)."""
+    return tuple(os.path.relpath(directory, root) for root in roots)
 
 
 def _excluded(directory: str) -> bool:

@@ -31,7 +31,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional, Sequence
 
@@ -39,7 +38,7 @@ from ..findings import Finding, Step
 from ..options import Options
 from ..runtime import runtime_of
 from ..sources import real_path
-from .cache import CACHE_DIR, _ignore_folder, tool_fingerprint
+from .cache import CACHE_DIR, store_json, tool_fingerprint
 from .index import options_key
 from .layout import find_root
 
@@ -179,29 +178,8 @@ class ResultCache:
             stored["findings"] = [[f.code, f.line, f.col, f.message, f.scope,
                                    [[s.line, s.col, s.message, s.path] for s in f.steps]]
                                   for f in outcome.findings]
-        target = self.entry(path, options)
-        directory = os.path.dirname(target)
-        try:
-            os.makedirs(directory, exist_ok=True)
-            _ignore_folder(os.path.dirname(self.folder))
-            fd, temp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".json")
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    json.dump(stored, handle, separators=(",", ":"))
-                os.replace(temp, target)
-            except BaseException:
-                _remove(temp)
-                raise
-            self.writes += 1
-        except OSError:
-            pass  # a read-only checkout: no cache
-
-
-def _remove(path: str) -> None:
-    try:
-        os.remove(path)
-    except OSError:
-        pass
+        if store_json(os.path.dirname(self.folder), self.entry(path, options), stored):
+            self.writes += 1  # else: a read-only checkout, no cache
 
 
 _CACHES: dict[str, ResultCache] = {}

@@ -1,0 +1,183 @@
+"""Files ``flask-ctx check`` found clean, known again by their ``stat``: a warm run opens none
+of them.
+
+The result cache (``results.py``) is keyed by content, so using it costs a read and a hash
+of every file, and nine files in ten have no entry at all (the substring tests rule them
+out, and running those again costs a read too). ruff skips that work by trusting a file's
+modification time; this is the same idea, made safe for a tool whose answer is "clean":
+
+- A file is listed only when it was clean and that verdict rests on nothing but its own
+  bytes and the options: the substring tests ruled it out without asking the project
+  anything, or it is checked on its own (no project) and its analysis parsed and found
+  nothing. A verdict that rests on other modules stays with the result cache, which
+  checks them.
+- It is listed with the ``stat`` taken before it was read: device, inode, size,
+  modification and change time in ns. Any write sets the change time, which no program
+  can set back, so an edited file no longer matches its entry.
+- It is listed only if both times were ``SETTLED_NS`` old at that read
+  (``sources.settled_stat``): two writes within one tick of the file system's clock can
+  leave the same ``stat``, so a file that had just changed is read again next time (the
+  "racy git" problem, solved as git solves it).
+- Each entry holds a hash of what the verdict was computed under: ``findings_key`` (the
+  options, the target Python, project mode) and whether the file was in a project. The
+  list's name holds the tool's fingerprint: another version of the tool starts a new list.
+
+One JSON file per project root, ``.flask_ctx_cache/results/clean-<fingerprint>.json``,
+read once a run and written once at its end, through a temporary file renamed into place.
+Two runs at once merge what they learnt with what is on disk; at worst a clean file is
+read once more.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Callable, Optional
+
+from ..options import Options
+from ..sources import FileStat, file_stat
+from .cache import CACHE_DIR, store_json, tool_fingerprint
+from .index import project_of
+from .layout import find_root
+from .results import findings_key
+
+if TYPE_CHECKING:
+    from .index import ProjectIndex
+
+
+class CleanFiles:
+    """One project root's list, by path relative to the root (as given, not resolved: the
+    verdict key says which project and settings the file was checked under)."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self.path = os.path.join(root, CACHE_DIR, "results", f"clean-{tool_fingerprint().hex()[:32]}.json")
+        self._entries = self._load()
+        self._changes: dict[str, Optional[list]] = {}  # relative path -> entry (None: drop it)
+
+    def _load(self) -> dict[str, list]:
+        try:
+            with open(self.path, encoding="utf-8") as handle:
+                entries = json.load(handle)
+        except (OSError, ValueError):
+            return {}
+        return entries if isinstance(entries, dict) else {}
+
+    def lists(self, relative: str, path: str, verdict: Callable[[tuple[str, ...]], str],
+              max_size: Optional[int]) -> bool:
+        entry = self._entries.get(relative)
+        if not isinstance(entry, list) or len(entry) != 7 or not isinstance(entry[6], list):
+            return False
+        try:
+            info = os.stat(path)
+        except OSError:
+            return False
+        if not stat.S_ISREG(info.st_mode) or (max_size is not None and info.st_size > max_size):
+            return False  # a FIFO now, or skipped as too large
+        return list(file_stat(info)) == entry[:5] and entry[5] == verdict(tuple(entry[6]))
+
+    def note(self, relative: str, verdict: Callable[[tuple[str, ...]], str],
+             clean: Optional[tuple[FileStat, tuple[str, ...]]]) -> None:
+        if clean is not None:
+            seen, hints = clean
+            self._changes[relative] = [*seen, verdict(hints), list(hints)]
+        elif relative in self._entries:
+            self._changes[relative] = None
+
+    def save(self) -> None:
+        """This run's changes written over what the file holds now."""
+        if not self._changes:
+            return
+        entries = self._load()
+        for relative, entry in self._changes.items():
+            if entry is None:
+                entries.pop(relative, None)
+            else:
+                entries[relative] = entry
+        self._entries, self._changes = entries, {}
+        store_json(os.path.dirname(os.path.dirname(self.path)), self.path, entries)  # else: no list
+
+
+@dataclass(frozen=True)
+class _Folder:
+    """What the files of one directory share: their list, their path's prefix in it, and
+    their ``findings_key`` (a symbolic link's target may lie under other settings)."""
+
+    listed: Optional[CleanFiles]
+    prefix: str
+    key: str
+
+
+class CleanLists:
+    """The lists of every project root a ``check`` run meets (files outside any project
+    have none, as they have no result cache). It runs in the main process before any file
+    is handed out, so what the files of a directory share is worked out once."""
+
+    def __init__(self, options: Options, max_size: Optional[int]) -> None:
+        self.options = options
+        self.max_size = max_size
+        self.hits = 0
+        self._lists: dict[str, CleanFiles] = {}
+        self._folders: dict[str, _Folder] = {}
+        self._verdicts: dict[tuple, str] = {}
+        self._hints: dict[tuple[int, str], str] = {}
+
+    def _folder(self, directory: str, path: str) -> _Folder:
+        folder = self._folders.get(directory)
+        if folder is None:
+            root = find_root(directory)
+            if root is not None and root not in self._lists:
+                self._lists[root] = CleanFiles(root)
+            prefix = os.path.relpath(directory, root).replace(os.sep, "/") + "/" if root else ""
+            folder = _Folder(self._lists.get(root) if root else None, prefix.removeprefix("./"),
+                             findings_key(self.options, path))
+            self._folders[directory] = folder
+        return folder
+
+    def _verdict(self, path: str, key: str, hints: tuple[str, ...]) -> str:
+        """A hash of what the verdict on ``path`` was computed under: the options, whether
+        the file is in a project, and the values of the project hints it asked."""
+        project = project_of(path, self.options)
+        values = tuple(self._hint(project, name) for name in hints) if project is not None else ()
+        memo = (key, project is not None, values)
+        if memo not in self._verdicts:
+            self._verdicts[memo] = hashlib.sha256(repr(memo).encode()).hexdigest()[:32]
+        return self._verdicts[memo]
+
+    def _hint(self, project: "ProjectIndex", name: str) -> str:
+        """A hash of one of the project's prefilter hints (``spawners`` reads every module:
+        only a list holding a file that asked for it makes a run pay for it)."""
+        memo = (id(project), name)
+        if memo not in self._hints:
+            value = sorted(getattr(project.hints(), name)) if name in ("spawners", "packages") else None
+            self._hints[memo] = hashlib.sha256(repr((name, value)).encode()).hexdigest()
+        return self._hints[memo]
+
+    def _where(self, path: str) -> tuple[Optional[CleanFiles], str, str]:
+        directory, name = os.path.split(os.path.abspath(path))
+        folder = self._folder(directory, path)
+        key = findings_key(self.options, path) if os.path.islink(path) else folder.key
+        return folder.listed, folder.prefix + name, key
+
+    def known_clean(self, path: str) -> bool:
+        """``path`` is listed as clean, and its ``stat`` and verdict key still match."""
+        listed, relative, key = self._where(path)
+        if listed is None or not listed.lists(relative, path, partial(self._verdict, path, key), self.max_size):
+            return False
+        self.hits += 1
+        return True
+
+    def note(self, path: str, clean: Optional[tuple[FileStat, tuple[str, ...]]]) -> None:
+        """This run's verdict on ``path``: clean as of a ``stat``, resting on some project
+        hints (None: not clean, or not listable)."""
+        listed, relative, key = self._where(path)
+        if listed is not None:
+            listed.note(relative, partial(self._verdict, path, key), clean)
+
+    def save(self) -> None:
+        for listed in self._lists.values():
+            listed.save()

@@ -1,0 +1,189 @@
+"""The clean list (``flake8_flask_ctx/project/clean_files.py``): files ``check`` found clean,
+known again by their ``stat`` so that a warm run does not even open them.
+
+What must hold: a listed file is not opened; every other run reports exactly what
+``--no-cache`` reports; an edit (even one that keeps the size), a file that just changed,
+other options, a lower ``--max-file-size`` and a broken or unwritable list are all seen.
+Most tests set ``SETTLED_NS`` to 0, so that files written a moment ago can be listed (the
+first test waits out the real margin instead).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from support.cli import BUGGY
+from support.marks import FIXTURES
+
+from flake8_flask_ctx import runner, sources
+from flake8_flask_ctx.project.clean_files import CleanFiles
+
+from test_result_cache import _copy, check, fixtures_copy  # noqa: F401 - a fixture
+
+CLEAN = "import os\n\nprint(os.getcwd())\n"
+
+
+class Opens:
+    """The paths ``runner.process`` reads, in order."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.paths: list[str] = []
+        real = runner.read_source
+
+        def reading(path, *args, **kwargs):
+            self.paths.append(Path(path).name)
+            return real(path, *args, **kwargs)
+
+        monkeypatch.setattr(runner, "read_source", reading)
+
+    def take(self) -> list[str]:
+        taken, self.paths = sorted(self.paths), []
+        return taken
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "app"
+    root.mkdir()
+    (root / "pyproject.toml").write_text('[project]\nname = "app"\nversion = "0"\n')
+    (root / "clean.py").write_text(CLEAN)
+    (root / "buggy.py").write_text(BUGGY)
+    monkeypatch.chdir(root)
+    return root
+
+
+@pytest.fixture
+def settled_now(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sources, "SETTLED_NS", 0)
+
+
+def list_entries(root: Path) -> dict:
+    """The list of the project at ``root``."""
+    [path] = (root / ".flask_ctx_cache" / "results").glob("clean-*.json")
+    return json.loads(path.read_text())
+
+
+def every_entry(tree: Path) -> list[str]:
+    """The files listed by every project under ``tree`` (nested projects have their own)."""
+    return [entry for path in tree.rglob(".flask_ctx_cache/results/clean-*.json")
+            for entry in json.loads(path.read_text())]
+
+
+def test_a_settled_clean_file_is_not_opened_again_and_a_fresh_one_is(project: Path, capsys,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    opens = Opens(monkeypatch)
+    time.sleep(sources.SETTLED_NS / 1e9 + 0.1)  # the real margin: clean.py and buggy.py settle
+    (project / "fresh.py").write_text(CLEAN)
+    uncached = check(capsys, "--no-cache", ".")
+    assert uncached[0] == 1 and "FCX100" in uncached[1]
+    opens.take()
+    assert check(capsys, ".") == uncached
+    assert opens.take() == ["buggy.py", "clean.py", "fresh.py"]
+    assert set(list_entries(project)) == {"clean.py"}, "only a settled clean file is listed"
+    assert check(capsys, ".") == uncached
+    assert opens.take() == ["buggy.py", "fresh.py"], "the listed file was opened, or a fresh one was not"
+
+
+def test_an_edit_that_keeps_the_size_is_seen(project: Path, capsys, monkeypatch: pytest.MonkeyPatch,
+                                             settled_now: None) -> None:
+    same_size = "#" * (len(BUGGY) - 1) + "\n"
+    (project / "clean.py").write_text(same_size)
+    check(capsys, ".")
+    assert "clean.py" in list_entries(project)
+    before = (project / "clean.py").stat()
+    time.sleep(0.05)  # past a tick of the file system's clock
+    (project / "clean.py").write_text(BUGGY)
+    after = (project / "clean.py").stat()
+    assert after.st_size == before.st_size and after.st_ctime_ns != before.st_ctime_ns
+    status, out, _ = check(capsys, ".")
+    assert status == 1 and "clean.py:14:5: FCX100" in out
+    assert "clean.py" not in list_entries(project), "a file with findings stays listed"
+
+
+def test_other_options_do_not_trust_the_list(project: Path, capsys, monkeypatch: pytest.MonkeyPatch,
+                                             settled_now: None) -> None:
+    custom = BUGGY.replace("threading.Thread(target=work).start()", "spawn_later(work)")
+    (project / "clean.py").write_text(custom)  # parsed and analysed: listed only outside a project
+    assert "clean.py" not in check(capsys, "--no-project", ".")[1]
+    assert "clean.py" in list_entries(project)
+    opens = Opens(monkeypatch)
+    status, out, _ = check(capsys, "--no-project", "--extra-spawners", "spawn_later", ".")
+    assert "clean.py" in opens.take()
+    assert status == 1 and "clean.py:14:5: FCX100" in out
+
+
+def test_a_lower_max_file_size_still_skips_a_listed_file(project: Path, capsys, settled_now: None) -> None:
+    check(capsys, ".")
+    assert "clean.py" in list_entries(project)
+    status, out, err = check(capsys, "--max-file-size", "10", ".")
+    assert "clean.py: skipped:" in err
+
+
+def test_the_same_report_with_and_without_the_list(fixtures_copy: Path, capsys, monkeypatch: pytest.MonkeyPatch,  # noqa: F811
+                                                   settled_now: None) -> None:
+    opens = Opens(monkeypatch)
+    uncached = check(capsys, "--no-cache", "fixtures")
+    every = opens.take()
+    assert check(capsys, "fixtures") == uncached  # cold: the list is written
+    opens.take()
+    assert check(capsys, "fixtures") == uncached
+    warm = opens.take()
+    listed = every_entry(fixtures_copy)
+    assert len(listed) > 10 and len(warm) == len(every) - len(listed)
+    reported = {line.split(":")[0].rsplit("/", 1)[-1] for line in uncached[1].splitlines() if ": FCX" in line}
+    assert not reported & {name.rsplit("/", 1)[-1] for name in listed}, "a file with findings was listed"
+
+
+def test_each_fixture_project_with_the_list(tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch,
+                                            settled_now: None) -> None:
+    for project in sorted(p for p in (FIXTURES / "projects").iterdir() if (p / "pyproject.toml").exists()):
+        root = _copy(project, tmp_path / project.name)
+        monkeypatch.chdir(root)
+        uncached = check(capsys, "--no-cache", ".")
+        assert check(capsys, ".") == uncached, project.name
+        assert check(capsys, ".") == uncached, project.name
+
+
+def test_two_runs_at_once_merge_their_lists(project: Path) -> None:
+    first, second = CleanFiles(str(project)), CleanFiles(str(project))
+    first.note("clean.py", lambda hints: "v", ((1, 2, 3, 4, 5), ()))
+    second.note("other.py", lambda hints: "v", ((1, 2, 3, 4, 6), ("packages",)))
+    first.save()
+    second.save()
+    assert set(list_entries(project)) == {"clean.py", "other.py"}
+    third = CleanFiles(str(project))
+    third.note("clean.py", lambda hints: "v", None)  # found unclean: dropped, the other one kept
+    third.save()
+    assert set(list_entries(project)) == {"other.py"}
+
+
+def test_a_broken_list_is_ignored_and_an_unwritable_one_costs_nothing(project: Path, capsys,
+                                                                      settled_now: None) -> None:
+    uncached = check(capsys, "--no-cache", ".")
+    check(capsys, ".")
+    [path] = (project / ".flask_ctx_cache" / "results").glob("clean-*.json")
+    path.write_text('{"clean.py": [1, 2')
+    assert check(capsys, ".") == uncached
+    assert "clean.py" in list_entries(project), "the broken list was not rewritten"
+    path.unlink()
+    path.mkdir()  # a folder where the list should be: it cannot be read or written
+    assert check(capsys, ".") == uncached
+    assert check(capsys, ".") == uncached
+
+
+
+def test_a_verdict_that_asked_the_project_is_redone_when_the_answer_changes(project: Path, capsys,
+                                                                           monkeypatch: pytest.MonkeyPatch,
+                                                                           settled_now: None) -> None:
+    (project / "clean.py").write_text("import threading\n\nfrom helpers import work\n\n"
+                                      "threading.Thread(target=work).start()\n")
+    check(capsys, ".")
+    assert list_entries(project)["clean.py"][6] == ["packages"]  # "is helpers one of the project's?"
+    (project / "helpers.py").write_text("from flask import request\n\n\ndef work():\n    print(request.args)\n")
+    opens = Opens(monkeypatch)
+    assert check(capsys, ".") == check(capsys, "--no-cache", ".")
+    assert opens.take().count("clean.py") == 2, "the list was trusted though the project changed"
