@@ -187,3 +187,21 @@ def test_a_verdict_that_asked_the_project_is_redone_when_the_answer_changes(proj
     opens = Opens(monkeypatch)
     assert check(capsys, ".") == check(capsys, "--no-cache", ".")
     assert opens.take().count("clean.py") == 2, "the list was trusted though the project changed"
+
+
+def test_a_symbolic_link_is_listed_under_its_own_path(project: Path, capsys, monkeypatch: pytest.MonkeyPatch,
+                                                      settled_now: None) -> None:
+    """``a.py`` lists first in its directory and is a link into a folder whose
+    ``pyproject.toml`` targets Python 3.14 with inherited contexts: its verdict is that
+    folder's, the other files keep their own."""
+    other = project.parent / "other"
+    other.mkdir()
+    (other / "pyproject.toml").write_text('[project]\nname = "o"\nversion = "0"\nrequires-python = ">=3.14"\n')
+    (other / "target.py").write_text(CLEAN)
+    (project / "a.py").symlink_to(other / "target.py")
+    uncached = check(capsys, "--no-cache", ".")
+    assert check(capsys, ".") == uncached
+    assert {"a.py", "clean.py"} <= set(list_entries(project))
+    opens = Opens(monkeypatch)
+    assert check(capsys, ".") == uncached
+    assert opens.take() == ["buggy.py"]

@@ -126,15 +126,16 @@ class CleanLists:
         self._verdicts: dict[tuple, str] = {}
         self._hints: dict[tuple[int, str], str] = {}
 
-    def _folder(self, directory: str, path: str) -> _Folder:
+    def _folder(self, directory: str) -> _Folder:
         folder = self._folders.get(directory)
         if folder is None:
             root = find_root(directory)
             if root is not None and root not in self._lists:
                 self._lists[root] = CleanFiles(root)
             prefix = os.path.relpath(directory, root).replace(os.sep, "/") + "/" if root else ""
-            folder = _Folder(self._lists.get(root) if root else None, prefix.removeprefix("./"),
-                             findings_key(self.options, path))
+            # the key of a file of this directory that is no symbolic link (it need not exist)
+            key = findings_key(self.options, os.path.join(directory, "_"))
+            folder = _Folder(self._lists.get(root) if root else None, prefix.removeprefix("./"), key)
             self._folders[directory] = folder
         return folder
 
@@ -159,7 +160,7 @@ class CleanLists:
 
     def _where(self, path: str) -> tuple[Optional[CleanFiles], str, str]:
         directory, name = os.path.split(os.path.abspath(path))
-        folder = self._folder(directory, path)
+        folder = self._folder(directory)
         key = findings_key(self.options, path) if os.path.islink(path) else folder.key
         return folder.listed, folder.prefix + name, key
 
