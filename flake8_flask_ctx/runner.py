@@ -226,9 +226,10 @@ def _analysed(source: SourceFile, options: Options, cached: bool = True
     outcome = cache.get(source.path, options, data, project)
     if outcome is None:
         with project.recording() if project is not None else nullcontext() as reads:
-            if not _prefilter().may_have_findings(source.text, options,
-                                                  project.hints() if project is not None else None):
-                outcome = Outcome([])  # stored: the second stage parses the file's ast
+            hints = project.hints().watched() if project is not None else None
+            if not _prefilter().may_have_findings(source.text, options, hints):
+                # stored: the second stage parses the file's ast
+                outcome = Outcome([], ruled_out=tuple(sorted(hints.asked)) if hints else ())
             else:
                 try:
                     outcome = Outcome(_engine().check_source(source.text, options, path=source.path,
@@ -239,6 +240,8 @@ def _analysed(source: SourceFile, options: Options, cached: bool = True
         cache.put(source.path, options, data, outcome, project, reads)
     if outcome.error is not None:
         raise _CachedError(outcome)
+    if outcome.ruled_out is not None:
+        return [], outcome.ruled_out
     return outcome.findings, () if project is None else None
 
 

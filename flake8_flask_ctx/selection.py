@@ -22,7 +22,8 @@ import fnmatch
 import os
 import re
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Mapping, Sequence, Union
+from functools import cached_property
+from typing import Callable, Iterable, Iterator, Mapping, Optional, Sequence, Union
 
 from .off_by_default import OFF_BY_DEFAULT
 from .rules import CODES  # the codes alone: the rules' checks (and libcst) are not imported
@@ -146,9 +147,22 @@ class Exclusion:
     patterns: tuple[PathPattern, ...] = ()
     force: bool = False
 
-    def skips_entry(self, absolute: str) -> bool:
-        """A file or directory met while walking a directory."""
-        return any(p.matches(absolute) for p in self.patterns)
+    def skips_entry(self, path: str) -> bool:
+        """A file or directory met while walking a directory (every one of them is asked:
+        the patterns are matched as two regexes, names first)."""
+        by_name, by_path = self._matchers
+        if by_name is not None and by_name(os.path.basename(path)) is not None:
+            return True
+        return by_path is not None and by_path(os.path.abspath(path).replace(os.sep, "/")) is not None
+
+    @cached_property
+    def _matchers(self) -> tuple[Optional[Callable], Optional[Callable]]:
+        """``PathPattern.matches`` for all the name patterns at once, and for the others."""
+        def joined(globs: list[str]) -> Optional[Callable]:
+            return re.compile("|".join(fnmatch.translate(g) for g in globs)).match if globs else None
+
+        return (joined([p.pattern for p in self.patterns if p.by_name]),
+                joined([p.pattern for p in self.patterns if not p.by_name]))
 
     def skips_named(self, path: str) -> bool:
         """A path named on the command line (or by ``--stdin-filename``)."""

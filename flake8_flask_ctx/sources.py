@@ -450,7 +450,7 @@ def _walk(top: str, seen_dirs: set[tuple[int, int]], exclusion: "Exclusion"
             continue
         subdirs = []
         for entry in entries:
-            if exclusion.skips_entry(os.path.abspath(entry.path)):
+            if exclusion.skips_entry(entry.path):
                 continue
             try:
                 is_dir = entry.is_dir()  # follows symlinks; a self-loop raises ELOOP

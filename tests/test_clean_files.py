@@ -205,3 +205,23 @@ def test_a_symbolic_link_is_listed_under_its_own_path(project: Path, capsys, mon
     opens = Opens(monkeypatch)
     assert check(capsys, ".") == uncached
     assert opens.take() == ["buggy.py"]
+
+
+def test_a_file_the_second_stage_rules_out_is_listed_with_what_it_asked(project: Path, capsys,
+                                                                       monkeypatch: pytest.MonkeyPatch,
+                                                                       settled_now: None) -> None:
+    """The text names Flask only in a comment: the substring tests pass it, the code text
+    (second stage) rules it out after asking whether ``threading`` is one of the project's
+    packages. Listed, it is not opened again; the same holds after a run that read its
+    result cache entry."""
+    (project / "clean.py").write_text("# flask\nimport threading\n\nthreading.Thread(target=print).start()\n")
+    uncached = check(capsys, "--no-cache", ".")
+    assert check(capsys, ".") == uncached
+    assert list_entries(project)["clean.py"][6] == ["packages"]
+    opens = Opens(monkeypatch)
+    assert check(capsys, ".") == uncached
+    assert "clean.py" not in opens.take()
+    [path] = (project / ".flask_ctx_cache" / "results").glob("clean-*.json")
+    path.unlink()  # only the result cache entry is left: it says what the verdict asked
+    assert check(capsys, ".") == uncached
+    assert list_entries(project)["clean.py"][6] == ["packages"]

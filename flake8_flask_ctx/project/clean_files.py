@@ -7,10 +7,10 @@ out, and running those again costs a read too). ruff skips that work by trusting
 modification time; this is the same idea, made safe for a tool whose answer is "clean":
 
 - A file is listed only when it was clean and that verdict rests on nothing but its own
-  bytes and the options: the substring tests ruled it out without asking the project
-  anything, or it is checked on its own (no project) and its analysis parsed and found
-  nothing. A verdict that rests on other modules stays with the result cache, which
-  checks them.
+  bytes, the options and what the prefilter asked of the project (its packages, its
+  spawners: their hashes are part of the entry): the prefilter ruled it out, or it is
+  checked on its own (no project) and its analysis parsed and found nothing. A verdict
+  that rests on other modules' summaries stays with the result cache, which checks them.
 - It is listed with the ``stat`` taken before it was read: device, inode, size,
   modification and change time in ns. Any write sets the change time, which no program
   can set back, so an edited file no longer matches its entry.

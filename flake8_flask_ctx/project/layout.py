@@ -18,11 +18,16 @@ _IDENTIFIER = re.compile(r"[A-Za-z_]\w*\Z")
 @lru_cache(maxsize=256)
 def find_root(directory: str) -> Optional[str]:
     """The nearest directory upward from ``directory`` that holds a project marker."""
-    path = Path(directory).resolve()
-    for candidate in (path, *path.parents):
-        if any((candidate / marker).exists() for marker in ROOT_MARKERS):
-            return str(candidate)
-    return None
+    return _root_of(str(Path(directory).resolve()))
+
+
+@lru_cache(maxsize=4096)
+def _root_of(directory: str) -> Optional[str]:
+    """``find_root`` of a resolved directory, each parent looked at once per process."""
+    if any(os.path.exists(os.path.join(directory, marker)) for marker in ROOT_MARKERS):
+        return directory
+    parent = os.path.dirname(directory)
+    return None if parent == directory else _root_of(parent)
 
 
 def source_roots(root: str) -> tuple[str, ...]:

@@ -18,7 +18,8 @@ mode, what the analysis read of the project:
 What is cached is the analysis's outcome before ``--select``/``--ignore``/
 ``per-file-ignores``/``# noqa`` (those are applied to it afterwards, which costs nothing),
 so one entry serves runs with different selections. Parse errors are cached too, and so is
-the prefilter's "nothing here" from its second stage (which parses the file's ``ast``); a
+the prefilter's "nothing here" from its second stage (which parses the file's ``ast``),
+with the project hints it asked (so that ``clean_files.py`` can list the file); a
 file its first stage, the substring tests, rules out gets no entry: those tests cost less
 than reading one (the runner asks them first).
 Files outside any project (no ``pyproject.toml``, ``setup.cfg`` or ``.git`` above them)
@@ -64,6 +65,8 @@ class Outcome:
     error: Optional[str] = None
     error_line: Optional[int] = None
     error_col: Optional[int] = None
+    # the prefilter's second stage ruled the file out, asking these of the project's hints
+    ruled_out: Optional[tuple[str, ...]] = None
 
 
 def _hash(data: bytes) -> str:
@@ -155,9 +158,11 @@ class ResultCache:
             if stored.get("content") != _hash(data) or not self._still_true(project, stored.get("project")):
                 self.misses += 1
                 return None
-            error = stored.get("error")
+            error, ruled_out = stored.get("error"), stored.get("ruled_out")
             if error is not None:
                 outcome = Outcome([], error["message"], error.get("line"), error.get("col"))
+            elif ruled_out is not None:
+                outcome = Outcome([], ruled_out=tuple(str(name) for name in ruled_out))
             else:
                 outcome = Outcome([Finding(code, line, col, message, scope=scope,
                                            steps=tuple(Step(*step) for step in steps))
@@ -174,6 +179,8 @@ class ResultCache:
                         "project": self._depends(project, reads) if project is not None and reads else None}
         if outcome.error is not None:
             stored["error"] = {"message": outcome.error, "line": outcome.error_line, "col": outcome.error_col}
+        elif outcome.ruled_out is not None:
+            stored["ruled_out"] = list(outcome.ruled_out)
         else:
             stored["findings"] = [[f.code, f.line, f.col, f.message, f.scope,
                                    [[s.line, s.col, s.message, s.path] for s in f.steps]]
