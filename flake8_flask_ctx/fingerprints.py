@@ -30,8 +30,12 @@ def line_codes(text: str, lines: Sequence[int]) -> dict[int, str]:
     translated = io.StringIO(text, newline=None).read()  # Python's line numbering
     physical = translated.split("\n")
     comments: dict[int, int] = {}
+    # only a line with a "#" can end in a comment, and tokens come in order of lines
+    last = max((line for line in lines if 0 < line <= len(physical) and "#" in physical[line - 1]), default=0)
     try:
-        for token in tokenize.generate_tokens(io.StringIO(translated).readline):
+        for token in tokenize.generate_tokens(io.StringIO(translated).readline) if last else ():
+            if token.start[0] > last:
+                break
             if token.type == tokenize.COMMENT:
                 comments[token.start[0]] = token.start[1]
     except (tokenize.TokenError, SyntaxError, IndentationError):

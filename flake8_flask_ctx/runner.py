@@ -116,6 +116,7 @@ class FileResult:
     output: Optional[bytes] = None  # standard input: the fixed text, in its encoding
     # check: clean as of this stat, a verdict that rests on these project hints (clean_files.py)
     clean: Optional[tuple[FileStat, tuple[str, ...]]] = None
+    learned: dict = field(default_factory=dict)  # check: module facts for the main process (module_facts.py)
 
 
 def process(path: str, settings: Settings) -> FileResult:
@@ -278,11 +279,14 @@ def _reported(path: str, findings: Sequence[Finding], text: str) -> list[Reporte
 def _check(source: SourceFile, settings: Settings, offers: bool = True, cached: bool = True) -> FileResult:
     offers = offers and (settings.fix_offers or settings.fix_edits)
     keep = _keeper(settings, source.path)
-    analysed, rests_on = _analysed(source, settings.options, cached=cached and settings.mode == CHECK)
+    cached = cached and settings.mode == CHECK
+    analysed, rests_on = _analysed(source, settings.options, cached=cached)
     findings = [f for f in analysed if keep(f, source.text)]
     reported = _reported(source.path, findings, source.text)
     listable = rests_on is not None and not analysed and source.settled is not None
-    result = FileResult(source.path, reported, clean=(source.settled, rests_on) if listable else None)
+    project = project_of(source.path, settings.options) if cached else None
+    result = FileResult(source.path, reported, clean=(source.settled, rests_on) if listable else None,
+                        learned=project.facts.take_learned() if project is not None else {})
     if findings and offers:  # which of them fix can rewrite: a dry run, with unsafe fixes on
         from .fixes import fix_source
 
@@ -478,7 +482,7 @@ def iter_results(paths: Sequence[str], settings: Settings, jobs: int, ordered: b
         after = 0  # ordered: the next index to hand out
         for position, result in _iter_work([paths[index] for index in rest], settings, jobs, ordered, stopping):
             index = rest[position]
-            clean.note(result.path, result.clean)
+            clean.note(result.path, result.clean, result.learned)
             if ordered:
                 yield from ((i, FileResult(paths[i])) for i in range(after, index))  # listed ones
                 after = index + 1

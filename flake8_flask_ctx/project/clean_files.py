@@ -125,6 +125,7 @@ class CleanLists:
         self._folders: dict[str, _Folder] = {}
         self._verdicts: dict[tuple, str] = {}
         self._hints: dict[tuple[int, str], str] = {}
+        self._projects: dict[int, "ProjectIndex"] = {}  # whose module facts to save
 
     def _folder(self, directory: str) -> _Folder:
         folder = self._folders.get(directory)
@@ -153,6 +154,7 @@ class CleanLists:
         """A hash of one of the project's prefilter hints (``spawners`` reads every module:
         only a list holding a file that asked for it makes a run pay for it)."""
         memo = (id(project), name)
+        self._projects[id(project)] = project  # the hints read its module facts
         if memo not in self._hints:
             value = sorted(getattr(project.hints(), name)) if name in ("spawners", "packages") else None
             self._hints[memo] = hashlib.sha256(repr((name, value)).encode()).hexdigest()
@@ -172,13 +174,21 @@ class CleanLists:
         self.hits += 1
         return True
 
-    def note(self, path: str, clean: Optional[tuple[FileStat, tuple[str, ...]]]) -> None:
+    def note(self, path: str, clean: Optional[tuple[FileStat, tuple[str, ...]]],
+             learned: Optional[dict] = None) -> None:
         """This run's verdict on ``path``: clean as of a ``stat``, resting on some project
-        hints (None: not clean, or not listable)."""
+        hints (None: not clean, or not listable); and the module facts its worker learnt."""
         listed, relative, key = self._where(path)
         if listed is not None:
             listed.note(relative, partial(self._verdict, path, key), clean)
+        if learned:
+            project = project_of(path, self.options)
+            if project is not None:
+                project.facts.learn(learned)
+                self._projects[id(project)] = project
 
     def save(self) -> None:
         for listed in self._lists.values():
             listed.save()
+        for project in self._projects.values():
+            project.facts.save()

@@ -5,7 +5,8 @@ Nothing is analysed up front. A checked file asks about a qualified name it impo
 that is one, following re-exports through ``__init__``), takes its summary from the cache or
 computes it, and composes what the function needs across modules: its own uses plus those of
 the project functions it calls, minus the contexts pushed around each call, with a bounded
-depth and no cycle blow-up. Only ``spawner_names`` reads every module, as text: the names of
+depth and no cycle blow-up. Only ``spawner_names`` and ``has_context_task`` look at every
+module, as text (``module_facts.py``, which keeps what they read by ``stat``): the names of
 module-level functions and objects whose code holds a spawner's word, so that the prefilter
 lets through a file that uses a spawning decorator or an executor made elsewhere.
 """
@@ -13,7 +14,6 @@ lets through a file that uses a spawning decorator or an executor made elsewhere
 from __future__ import annotations
 
 import os
-import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable, Iterator, Optional
@@ -23,13 +23,12 @@ from ..catalogue.flask_names import satisfied
 from ..options import Options
 from .cache import SummaryCache
 from .layout import iter_modules, module_name, source_roots
+from .module_facts import ModuleFacts
 
 if TYPE_CHECKING:  # imported where used: a warm check that reads no file needs neither
     from ..prefilter import ProjectHints
 
 MAX_DEPTH = 12
-_CONTEXT_TASK_WORDS = ("__call__", "app_context", "Task")  # in any module defining such a class
-_TOP_LEVEL = re.compile(r"^(?:async\s+)?def\s+(\w+)|^class\s+(\w+)|^(\w+)\s*(?::[^=\n]*)?=(?!=)", re.M)
 
 
 @dataclass(frozen=True)
@@ -80,6 +79,7 @@ class ProjectIndex:
         self.roots = source_roots(root)
         self.options = options
         self.cache = SummaryCache(root, options_key(options)) if cache else None
+        self.facts = ModuleFacts(root, on_disk=cache)  # each module's hash and text hints
         self._modules: Optional[dict[str, str]] = None
         self._summaries: dict[str, Optional[dict]] = {}
         self._needs: dict[str, dict[Need, ExternalUse]] = {}
@@ -170,6 +170,7 @@ class ProjectIndex:
         return summary
 
     def forget(self, path: str) -> None:
+        self.facts.forget(path)
         module = self.module_of(path)
         self._summaries.pop(module, None)
         self._needs.clear()  # what a function needs may come through that module
@@ -305,12 +306,8 @@ class ProjectIndex:
         if self._context_task is None:
             self._context_task = False
             for module, path in self.modules().items():
-                try:
-                    with open(path, encoding="utf-8", errors="replace") as handle:
-                        text = handle.read()
-                except OSError:
-                    continue
-                if all(word in text for word in _CONTEXT_TASK_WORDS):
+                facts = self.facts.of(path)
+                if facts is not None and facts.context_task:
                     summary = self.summary(module)
                     if summary is not None and summary.get("context_task"):
                         self._context_task = True
@@ -332,23 +329,10 @@ class ProjectIndex:
         """Names of module-level functions, classes and objects whose own code holds a spawn
         word: the project's own spawners can only be among them (a text scan, no parse)."""
         if self._spawner_names is None:
-            from ..catalogue.spawners import TABLE
-
-            words = TABLE.words()
             names: set[str] = set()
             for path in self.modules().values():
-                try:
-                    with open(path, encoding="utf-8", errors="replace") as handle:
-                        text = handle.read()
-                except OSError:
-                    continue
-                if not any(w in text for w in words):
-                    continue
-                starts = list(_TOP_LEVEL.finditer(text))
-                for index, match in enumerate(starts):
-                    end = starts[index + 1].start() if index + 1 < len(starts) else len(text)
-                    if any(w in text[match.start():end] for w in words):
-                        names.add(next(g for g in match.groups() if g))
+                facts = self.facts.of(path)
+                names.update(facts.spawners if facts is not None else ())
             self._spawner_names = frozenset(names)
         return self._spawner_names
 

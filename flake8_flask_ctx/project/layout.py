@@ -63,8 +63,10 @@ def _relative_folders(directory: str, roots: tuple[str, ...]) -> tuple[str, ...]
     return tuple(os.path.relpath(directory, root) for root in roots)
 
 
+@lru_cache(maxsize=4096)
 def _excluded(directory: str) -> bool:
-    """A directory the module index does not walk (``build``, ``venv``, hidden ones)."""
+    """A directory the module index does not walk (``build``, ``venv``, hidden ones); asked
+    of every part of every module's path."""
     return any(fnmatch.fnmatch(directory, pattern) for pattern in DEFAULT_EXCLUDE)
 
 

@@ -78,7 +78,6 @@ class ResultCache:
         self.root = root
         self.folder = os.path.join(root, CACHE_DIR, "results")
         self.hits = self.misses = self.writes = 0  # this process's (the tests count them)
-        self._file_hashes: dict[str, tuple[tuple[int, int], Optional[str]]] = {}
         self._facts: dict[int, tuple["ProjectIndex", dict]] = {}  # id(project) -> facts
 
     # --- names ----------------------------------------------------------------------------
@@ -94,25 +93,11 @@ class ResultCache:
 
     # --- what a project-mode analysis depended on ------------------------------------------
 
-    def _module_hash(self, path: Optional[str]) -> Optional[str]:
-        """The hash of a module's bytes (None: no such file), once per file and mtime."""
-        if path is None:
-            return None
-        try:
-            stat = os.stat(path)
-        except OSError:
-            return None
-        stamp = (stat.st_mtime_ns, stat.st_size)
-        known = self._file_hashes.get(path)
-        if known is not None and known[0] == stamp:
-            return known[1]
-        try:
-            with open(path, "rb") as handle:
-                value: Optional[str] = _hash(handle.read())
-        except OSError:
-            value = None
-        self._file_hashes[path] = (stamp, value)
-        return value
+    @staticmethod
+    def _module_hash(project: "ProjectIndex", path: Optional[str]) -> Optional[str]:
+        """The hash of a module's bytes (None: no such file), known by its ``stat``."""
+        facts = project.facts.of(path) if path is not None else None
+        return facts.sha256 if facts is not None else None
 
     def _project_facts(self, project: "ProjectIndex") -> dict:
         """The module list and the prefilter's hints, hashed once per process."""
@@ -131,7 +116,7 @@ class ResultCache:
     def _depends(self, project: "ProjectIndex", reads: "Reads") -> dict:
         modules = project.modules()
         depends = dict(self._project_facts(project))
-        depends["summaries"] = {name: self._module_hash(modules.get(name)) for name in sorted(reads.modules)}
+        depends["summaries"] = {name: self._module_hash(project, modules.get(name)) for name in sorted(reads.modules)}
         if reads.context_task:
             depends["context_task"] = project.has_context_task()
         return depends
@@ -144,7 +129,7 @@ class ResultCache:
             return False
         modules = project.modules()
         for name, value in depends.get("summaries", {}).items():
-            if self._module_hash(modules.get(name)) != value:
+            if self._module_hash(project, modules.get(name)) != value:
                 return False
         return "context_task" not in depends or depends["context_task"] == project.has_context_task()
 
