@@ -37,6 +37,9 @@ if TYPE_CHECKING:
     from .fixes import AppliedFix
 
 CHECK, FIX, DIFF, ADD_NOQA = "check", "fix", "diff", "add-noqa"
+# What a clean verdict rests on besides the file's bytes and the options: the project hints
+# the prefilter asked, and what the analysis read of the project (``Outcome.depends``)
+RestsOn = tuple[tuple[str, ...], Optional[dict]]
 NO_NEWLINE = "\n\\ No newline at end of file\n"
 
 
@@ -114,8 +117,8 @@ class FileResult:
     edits: dict[str, tuple[Replacement, ...]] = field(default_factory=dict)  # "safe"/"unsafe"
     noqa_added: int = 0  # --add-noqa: findings silenced by the comments written
     output: Optional[bytes] = None  # standard input: the fixed text, in its encoding
-    # check: clean as of this stat, a verdict that rests on these project hints (clean_files.py)
-    clean: Optional[tuple[FileStat, tuple[str, ...]]] = None
+    # check: clean as of this stat, and what that verdict rests on (clean_files.py)
+    clean: Optional[tuple[FileStat, RestsOn]] = None
     learned: dict = field(default_factory=dict)  # check: module facts for the main process (module_facts.py)
 
 
@@ -209,20 +212,19 @@ class _CachedError(Exception):
         self.outcome = outcome
 
 
-def _analysed(source: SourceFile, options: Options, cached: bool = True
-              ) -> tuple[list[Finding], Optional[tuple[str, ...]]]:
+def _analysed(source: SourceFile, options: Options, cached: bool = True) -> tuple[list[Finding], Optional[RestsOn]]:
     """``check_source`` through the result cache of the file's project (``check`` only):
     an unchanged file whose project dependencies are unchanged is not parsed at all. A
-    cached parse error is raised as ``_CachedError``. Also: which of the project's hints
-    the verdict rests on, besides the file's bytes and the options (None: more than
-    them; ``clean_files.py`` lists only the other files)."""
+    cached parse error is raised as ``_CachedError``. Also: what the verdict rests on
+    besides the file's bytes and the options (None: this is not known; ``clean_files.py``
+    lists a clean file by it)."""
     cache = result_cache_for(source.path, options) if cached else None
     if cache is None:
         return _engine().check_source(source.text, options, path=source.path), None
     project = project_of(source.path, options)
     hints = project.hints().watched() if project is not None else None
     if not _prefilter().passes_text_test(source.text, options, hints):
-        return [], tuple(sorted(hints.asked)) if hints else ()  # no entry: the test costs less than one
+        return [], (tuple(sorted(hints.asked)) if hints else (), None)  # no entry: the test costs less
     data = source.text.encode("utf-8", "surrogatepass")
     outcome = cache.get(source.path, options, data, project)
     if outcome is None:
@@ -242,8 +244,10 @@ def _analysed(source: SourceFile, options: Options, cached: bool = True
     if outcome.error is not None:
         raise _CachedError(outcome)
     if outcome.ruled_out is not None:
-        return [], outcome.ruled_out
-    return outcome.findings, () if project is None else None
+        return [], (outcome.ruled_out, None)
+    if project is not None and outcome.depends is None:
+        return outcome.findings, None  # an entry from a run that did not record what it read
+    return outcome.findings, ((), outcome.depends)
 
 
 def _keeper(settings: Settings, path: str) -> Callable[[Finding, str], bool]:
@@ -466,7 +470,9 @@ def iter_results(paths: Sequence[str], settings: Settings, jobs: int, ordered: b
     (``ordered=False``) in the order the files are finished, each the moment it is.
 
     Once ``stopping()`` is true no file is started; the files in progress are finished
-    and handed out. A process pool is used when it can pay off.
+    and handed out. A process pool is used when it can pay off. ``check`` with its cache
+    first leaves out the files known clean by their ``stat`` (``clean_files.py``), and
+    keeps what the others' results say for the next run.
     """
     if settings.mode != CHECK or settings.options.no_cache:
         yield from _iter_work(paths, settings, jobs, ordered, stopping)

@@ -68,8 +68,10 @@ def list_entries(root: Path) -> dict:
 
 
 def every_entry(tree: Path) -> list[str]:
-    """The files listed by every project under ``tree`` (nested projects have their own)."""
-    return [entry for path in tree.rglob(".flask_ctx_cache/results/clean-*.json")
+    """The files listed by every project under ``tree`` (nested projects have their own),
+    relative to ``tree``."""
+    return [(path.parents[2] / entry).relative_to(tree).as_posix()
+            for path in tree.rglob(".flask_ctx_cache/results/clean-*.json")
             for entry in json.loads(path.read_text())]
 
 
@@ -123,8 +125,8 @@ def test_a_lower_max_file_size_still_skips_a_listed_file(project: Path, capsys, 
     assert "clean.py: skipped:" in err
 
 
-def test_the_same_report_with_and_without_the_list(fixtures_copy: Path, capsys, monkeypatch: pytest.MonkeyPatch,  # noqa: F811
-                                                   settled_now: None) -> None:
+def test_the_same_report_with_and_without_the_list(fixtures_copy: Path, capsys,  # noqa: F811
+                                                   monkeypatch: pytest.MonkeyPatch, settled_now: None) -> None:
     opens = Opens(monkeypatch)
     uncached = check(capsys, "--no-cache", "fixtures")
     every = opens.take()
@@ -134,8 +136,8 @@ def test_the_same_report_with_and_without_the_list(fixtures_copy: Path, capsys, 
     warm = opens.take()
     listed = every_entry(fixtures_copy)
     assert len(listed) > 10 and len(warm) == len(every) - len(listed)
-    reported = {line.split(":")[0].rsplit("/", 1)[-1] for line in uncached[1].splitlines() if ": FCX" in line}
-    assert not reported & {name.rsplit("/", 1)[-1] for name in listed}, "a file with findings was listed"
+    reported = {line.split(":")[0] for line in uncached[1].splitlines() if ": FCX" in line}
+    assert reported and not reported & set(listed), "a file with findings was listed"
 
 
 def test_each_fixture_project_with_the_list(tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch,
@@ -150,8 +152,8 @@ def test_each_fixture_project_with_the_list(tmp_path: Path, capsys, monkeypatch:
 
 def test_two_runs_at_once_merge_their_lists(project: Path) -> None:
     first, second = CleanFiles(str(project)), CleanFiles(str(project))
-    first.note("clean.py", lambda hints: "v", ((1, 2, 3, 4, 5), ()))
-    second.note("other.py", lambda hints: "v", ((1, 2, 3, 4, 6), ("packages",)))
+    first.note("clean.py", lambda hints: "v", ((1, 2, 3, 4, 5), ((), None)))
+    second.note("other.py", lambda hints: "v", ((1, 2, 3, 4, 6), (("packages",), None)))
     first.save()
     second.save()
     assert set(list_entries(project)) == {"clean.py", "other.py"}
@@ -225,3 +227,68 @@ def test_a_file_the_second_stage_rules_out_is_listed_with_what_it_asked(project:
     path.unlink()  # only the result cache entry is left: it says what the verdict asked
     assert check(capsys, ".") == uncached
     assert list_entries(project)["clean.py"][6] == ["packages"]
+
+
+HELPERS = "from flask import current_app\n\n\ndef work():\n    print('working')\n"
+USES_HELPERS = ("import threading\n\nfrom flask import Flask\n\nfrom helpers import work\n\n"
+                "app = Flask(__name__)\n\n\n@app.route('/')\ndef view():\n"
+                "    threading.Thread(target=work).start()\n    return 'ok'\n")
+
+
+def test_an_analysed_clean_file_is_listed_with_what_it_read_of_the_project(project: Path, capsys,
+                                                                          monkeypatch: pytest.MonkeyPatch,
+                                                                          settled_now: None) -> None:
+    """``clean.py`` starts ``helpers.work`` in a thread: clean while ``work`` reads no
+    context. Its analysis read ``helpers``'s summary: listed with that, not opened while
+    ``helpers.py`` is unchanged, and checked again (now with a finding) once it reads one."""
+    (project / "helpers.py").write_text(HELPERS)
+    (project / "clean.py").write_text(USES_HELPERS)
+    check(capsys, ".")
+    entry = list_entries(project)["clean.py"]
+    assert entry[7] and "helpers" in entry[7]["summaries"], entry
+    opens = Opens(monkeypatch)
+    assert "clean.py" not in check(capsys, ".")[1]
+    assert "clean.py" not in opens.take()
+    (project / "helpers.py").write_text(HELPERS.replace("print('working')", "print(current_app.name)"))
+    status, out, _ = check(capsys, ".")
+    assert "clean.py" in opens.take()
+    assert status == 1 and "clean.py:12:5: FCX101" in out, out
+    assert check(capsys, ".") == check(capsys, "--no-cache", ".")
+
+
+def test_module_facts_are_kept_by_stat(project: Path, capsys, monkeypatch: pytest.MonkeyPatch,
+                                       settled_now: None) -> None:
+    """The prefilter's spawners hint reads every module's text once; after that, a run
+    reads none while their ``stat`` holds, and an edited module is read again."""
+    from flake8_flask_ctx.project import module_facts
+
+    (project / "helpers.py").write_text(HELPERS)
+    (project / "clean.py").write_text(USES_HELPERS)
+    reads: list[str] = []
+    real = module_facts.read_facts
+
+    def counting(data: bytes):
+        reads.append(data.decode())
+        return real(data)
+
+    monkeypatch.setattr(module_facts, "read_facts", counting)
+    check(capsys, ".")
+    assert reads, "the hints read no module"
+    reads.clear()
+    check(capsys, ".")
+    check(capsys, ".")
+    assert reads == [], f"{len(reads)} modules read again though unchanged"
+    (project / "helpers.py").write_text(HELPERS + "\n\ndef later():\n    threading.Thread(target=work).start()\n")
+    check(capsys, ".")
+    assert [text for text in reads if "def later" in text], "an edited module was not read again"
+
+
+def test_with_two_workers_the_main_process_keeps_what_they_learnt(fixtures_copy: Path, capsys,  # noqa: F811
+                                                                  settled_now: None) -> None:
+    uncached = check(capsys, "--no-cache", "fixtures")
+    assert check(capsys, "-j", "2", "fixtures") == uncached
+    listed = every_entry(fixtures_copy)
+    assert len(listed) > 10
+    assert list(fixtures_copy.rglob(".flask_ctx_cache/results/modules-*.json")), "no module facts kept"
+    assert check(capsys, "-j", "2", "fixtures") == uncached
+    assert every_entry(fixtures_copy) == listed

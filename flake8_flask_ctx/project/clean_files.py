@@ -43,9 +43,10 @@ from ..sources import FileStat, file_stat
 from .cache import CACHE_DIR, store_json, tool_fingerprint
 from .index import project_of
 from .layout import find_root
-from .results import findings_key
+from .results import findings_key, result_cache_for
 
 if TYPE_CHECKING:
+    from ..runner import RestsOn
     from .index import ProjectIndex
 
 
@@ -68,9 +69,9 @@ class CleanFiles:
         return entries if isinstance(entries, dict) else {}
 
     def lists(self, relative: str, path: str, verdict: Callable[[tuple[str, ...]], str],
-              max_size: Optional[int]) -> bool:
+              still_true: Callable[[dict], bool], max_size: Optional[int]) -> bool:
         entry = self._entries.get(relative)
-        if not isinstance(entry, list) or len(entry) != 7 or not isinstance(entry[6], list):
+        if not isinstance(entry, list) or len(entry) != 8 or not isinstance(entry[6], list):
             return False
         try:
             info = os.stat(path)
@@ -78,13 +79,15 @@ class CleanFiles:
             return False
         if not stat.S_ISREG(info.st_mode) or (max_size is not None and info.st_size > max_size):
             return False  # a FIFO now, or skipped as too large
-        return list(file_stat(info)) == entry[:5] and entry[5] == verdict(tuple(entry[6]))
+        if list(file_stat(info)) != entry[:5] or entry[5] != verdict(tuple(entry[6])):
+            return False
+        return entry[7] is None or (isinstance(entry[7], dict) and still_true(entry[7]))
 
     def note(self, relative: str, verdict: Callable[[tuple[str, ...]], str],
-             clean: Optional[tuple[FileStat, tuple[str, ...]]]) -> None:
+             clean: Optional[tuple[FileStat, "RestsOn"]]) -> None:
         if clean is not None:
-            seen, hints = clean
-            self._changes[relative] = [*seen, verdict(hints), list(hints)]
+            seen, (hints, depends) = clean
+            self._changes[relative] = [*seen, verdict(hints), list(hints), depends]
         elif relative in self._entries:
             self._changes[relative] = None
 
@@ -166,15 +169,25 @@ class CleanLists:
         key = findings_key(self.options, path) if os.path.islink(path) else folder.key
         return folder.listed, folder.prefix + name, key
 
+    def _still_true(self, path: str, depends: dict) -> bool:
+        """What the analysis read of the project still holds (``ResultCache.still_true``)."""
+        cache = result_cache_for(path, self.options)
+        project = project_of(path, self.options)
+        if project is not None:
+            self._projects[id(project)] = project  # checking reads its module facts
+        return cache is not None and project is not None and cache.still_true(project, depends)
+
     def known_clean(self, path: str) -> bool:
-        """``path`` is listed as clean, and its ``stat`` and verdict key still match."""
+        """``path`` is listed as clean, and its ``stat``, its verdict key and what its
+        analysis read of the project still match."""
         listed, relative, key = self._where(path)
-        if listed is None or not listed.lists(relative, path, partial(self._verdict, path, key), self.max_size):
+        if listed is None or not listed.lists(relative, path, partial(self._verdict, path, key),
+                                              partial(self._still_true, path), self.max_size):
             return False
         self.hits += 1
         return True
 
-    def note(self, path: str, clean: Optional[tuple[FileStat, tuple[str, ...]]],
+    def note(self, path: str, clean: Optional[tuple[FileStat, "RestsOn"]],
              learned: Optional[dict] = None) -> None:
         """This run's verdict on ``path``: clean as of a ``stat``, resting on some project
         hints (None: not clean, or not listable); and the module facts its worker learnt."""

@@ -67,6 +67,7 @@ class Outcome:
     error_col: Optional[int] = None
     # the prefilter's second stage ruled the file out, asking these of the project's hints
     ruled_out: Optional[tuple[str, ...]] = None
+    depends: Optional[dict] = None  # project mode: what the analysis read of the project
 
 
 def _hash(data: bytes) -> str:
@@ -121,7 +122,8 @@ class ResultCache:
             depends["context_task"] = project.has_context_task()
         return depends
 
-    def _still_true(self, project: Optional["ProjectIndex"], depends: Optional[dict]) -> bool:
+    def still_true(self, project: Optional["ProjectIndex"], depends: Optional[dict]) -> bool:
+        """What an analysis read of the project (``Outcome.depends``) still holds."""
         if depends is None or project is None:
             return depends is None and project is None
         facts = self._project_facts(project)
@@ -140,7 +142,7 @@ class ResultCache:
         try:
             with open(self.entry(path, options), encoding="utf-8") as handle:
                 stored = json.load(handle)
-            if stored.get("content") != _hash(data) or not self._still_true(project, stored.get("project")):
+            if stored.get("content") != _hash(data) or not self.still_true(project, stored.get("project")):
                 self.misses += 1
                 return None
             error, ruled_out = stored.get("error"), stored.get("ruled_out")
@@ -155,13 +157,14 @@ class ResultCache:
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             self.misses += 1
             return None  # none yet, or broken: computed again (and rewritten)
+        outcome.depends = stored.get("project")
         self.hits += 1
         return outcome
 
     def put(self, path: str, options: Options, data: bytes, outcome: Outcome,
             project: Optional["ProjectIndex"], reads: Optional["Reads"]) -> None:
-        stored: dict = {"content": _hash(data),
-                        "project": self._depends(project, reads) if project is not None and reads else None}
+        outcome.depends = self._depends(project, reads) if project is not None and reads else None
+        stored: dict = {"content": _hash(data), "project": outcome.depends}
         if outcome.error is not None:
             stored["error"] = {"message": outcome.error, "line": outcome.error_line, "col": outcome.error_col}
         elif outcome.ruled_out is not None:
