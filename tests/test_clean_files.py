@@ -61,18 +61,19 @@ def settled_now(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sources, "SETTLED_NS", 0)
 
 
-def list_entries(root: Path) -> dict:
-    """The list of the project at ``root``."""
+def list_entries(root: Path, state: str = "clean") -> dict:
+    """The files the list of the project at ``root`` holds as clean (or, with ``state="-"``,
+    as checked and not clean: a hint for the scheduler, never a reason to skip one)."""
     [path] = (root / ".flask_ctx_cache" / "results").glob("clean-*.json")
-    return json.loads(path.read_text())
+    return {name: entry for name, entry in json.loads(path.read_text()).items() if (entry[5] == "-") == (state == "-")}
 
 
 def every_entry(tree: Path) -> list[str]:
-    """The files listed by every project under ``tree`` (nested projects have their own),
-    relative to ``tree``."""
-    return [(path.parents[2] / entry).relative_to(tree).as_posix()
+    """The files listed as clean by every project under ``tree`` (nested projects have
+    their own), relative to ``tree``."""
+    return [(path.parents[2] / name).relative_to(tree).as_posix()
             for path in tree.rglob(".flask_ctx_cache/results/clean-*.json")
-            for entry in json.loads(path.read_text())]
+            for name, entry in json.loads(path.read_text()).items() if entry[5] != "-"]
 
 
 def test_a_settled_clean_file_is_not_opened_again_and_a_fresh_one_is(project: Path, capsys,
@@ -86,6 +87,7 @@ def test_a_settled_clean_file_is_not_opened_again_and_a_fresh_one_is(project: Pa
     assert check(capsys, ".") == uncached
     assert opens.take() == ["buggy.py", "clean.py", "fresh.py"]
     assert set(list_entries(project)) == {"clean.py"}, "only a settled clean file is listed"
+    assert set(list_entries(project, "-")) == {"buggy.py"}
     assert check(capsys, ".") == uncached
     assert opens.take() == ["buggy.py", "fresh.py"], "the listed file was opened, or a fresh one was not"
 
@@ -104,6 +106,7 @@ def test_an_edit_that_keeps_the_size_is_seen(project: Path, capsys, monkeypatch:
     status, out, _ = check(capsys, ".")
     assert status == 1 and "clean.py:14:5: FCX100" in out
     assert "clean.py" not in list_entries(project), "a file with findings stays listed"
+    assert "clean.py" in list_entries(project, "-")
 
 
 def test_other_options_do_not_trust_the_list(project: Path, capsys, monkeypatch: pytest.MonkeyPatch,
@@ -135,7 +138,7 @@ def test_the_same_report_with_and_without_the_list(fixtures_copy: Path, capsys, 
     assert check(capsys, "fixtures") == uncached
     warm = opens.take()
     listed = every_entry(fixtures_copy)
-    assert len(listed) > 10 and len(warm) == len(every) - len(listed)
+    assert len(listed) > 50 and len(warm) == len(every) - len(listed)
     reported = {line.split(":")[0] for line in uncached[1].splitlines() if ": FCX" in line}
     assert reported and not reported & set(listed), "a file with findings was listed"
 
@@ -152,13 +155,13 @@ def test_each_fixture_project_with_the_list(tmp_path: Path, capsys, monkeypatch:
 
 def test_two_runs_at_once_merge_their_lists(project: Path) -> None:
     first, second = CleanFiles(str(project)), CleanFiles(str(project))
-    first.note("clean.py", lambda hints: "v", ((1, 2, 3, 4, 5), ((), None)))
-    second.note("other.py", lambda hints: "v", ((1, 2, 3, 4, 6), (("packages",), None)))
+    first.note("clean.py", lambda hints: "v", (1, 2, 3, 4, 5), ((), None))
+    second.note("other.py", lambda hints: "v", (1, 2, 3, 4, 6), (("packages",), None))
     first.save()
     second.save()
     assert set(list_entries(project)) == {"clean.py", "other.py"}
     third = CleanFiles(str(project))
-    third.note("clean.py", lambda hints: "v", None)  # found unclean: dropped, the other one kept
+    third.note("clean.py", lambda hints: "v", None, None)  # no settled stat: dropped, the other one kept
     third.save()
     assert set(list_entries(project)) == {"other.py"}
 
@@ -292,3 +295,31 @@ def test_with_two_workers_the_main_process_keeps_what_they_learnt(fixtures_copy:
     assert list(fixtures_copy.rglob(".flask_ctx_cache/results/modules-*.json")), "no module facts kept"
     assert check(capsys, "-j", "2", "fixtures") == uncached
     assert every_entry(fixtures_copy) == listed
+
+
+def test_a_warm_run_starts_no_process_pool_for_the_files_its_cache_answers(project: Path, capsys,
+                                                                          monkeypatch: pytest.MonkeyPatch,
+                                                                          settled_now: None) -> None:
+    """Twenty files with findings, answered by the result cache on a warm run, are not
+    worth a pool's start; seven never checked are."""
+    pools: list[int] = []
+    real = runner._pooled
+
+    def counting(work, paths, *args):
+        pools.append(len(paths))
+        return real(work, paths, *args)
+
+    monkeypatch.setattr(runner, "_pooled", counting)
+    for number in range(20):
+        (project / f"buggy{number}.py").write_text(BUGGY)
+    uncached = check(capsys, "--no-cache", "-j", "2", ".")
+    assert pools == [22], "a cold run did not go parallel"
+    assert check(capsys, "-j", "2", ".") == uncached
+    pools.clear()
+    assert check(capsys, "-j", "2", ".") == uncached
+    assert pools == [], "the files with findings, answered by the result cache, went to a pool"
+    for number in range(7):
+        (project / f"new{number}.py").write_text(BUGGY)
+    status, out, _ = check(capsys, "-j", "2", ".")
+    assert pools == [29], "seven files never checked were not worth a pool"  # and clean.py: new packages
+    assert out.count("FCX100") == uncached[1].count("FCX100") + 7

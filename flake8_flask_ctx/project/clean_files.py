@@ -50,6 +50,11 @@ if TYPE_CHECKING:
     from .index import ProjectIndex
 
 
+CLEAN = "clean"  # not even opened: no finding
+ANSWERED = "answered"  # opened, but its result cache entry will answer (a parse is unlikely)
+NOT_CLEAN = "-"  # the verdict of an entry kept only to tell ``ANSWERED``
+
+
 class CleanFiles:
     """One project root's list, by path relative to the root (as given, not resolved: the
     verdict key says which project and settings the file was checked under)."""
@@ -68,28 +73,36 @@ class CleanFiles:
             return {}
         return entries if isinstance(entries, dict) else {}
 
-    def lists(self, relative: str, path: str, verdict: Callable[[tuple[str, ...]], str],
-              still_true: Callable[[dict], bool], max_size: Optional[int]) -> bool:
+    def state(self, relative: str, path: str, verdict: Callable[[tuple[str, ...]], str],
+              still_true: Callable[[dict], bool], max_size: Optional[int]) -> Optional[str]:
+        """``CLEAN``, ``ANSWERED`` or None (see ``CleanLists.state``)."""
         entry = self._entries.get(relative)
         if not isinstance(entry, list) or len(entry) != 8 or not isinstance(entry[6], list):
-            return False
+            return None
         try:
             info = os.stat(path)
         except OSError:
-            return False
+            return None
         if not stat.S_ISREG(info.st_mode) or (max_size is not None and info.st_size > max_size):
-            return False  # a FIFO now, or skipped as too large
-        if list(file_stat(info)) != entry[:5] or entry[5] != verdict(tuple(entry[6])):
-            return False
-        return entry[7] is None or (isinstance(entry[7], dict) and still_true(entry[7]))
+            return None  # a FIFO now, or skipped as too large
+        if list(file_stat(info)) != entry[:5]:
+            return None
+        if entry[5] == NOT_CLEAN:
+            return ANSWERED
+        if entry[5] != verdict(tuple(entry[6])):
+            return None
+        return CLEAN if entry[7] is None or (isinstance(entry[7], dict) and still_true(entry[7])) else None
 
     def note(self, relative: str, verdict: Callable[[tuple[str, ...]], str],
-             clean: Optional[tuple[FileStat, "RestsOn"]]) -> None:
-        if clean is not None:
-            seen, (hints, depends) = clean
+             seen: Optional[FileStat], rests_on: Optional["RestsOn"]) -> None:
+        if seen is None:
+            if relative in self._entries:
+                self._changes[relative] = None
+        elif rests_on is None:  # a finding, an error, or a verdict on more than is recorded
+            self._changes[relative] = [*seen, NOT_CLEAN, [], None]
+        else:
+            hints, depends = rests_on
             self._changes[relative] = [*seen, verdict(hints), list(hints), depends]
-        elif relative in self._entries:
-            self._changes[relative] = None
 
     def save(self) -> None:
         """This run's changes written over what the file holds now."""
@@ -177,23 +190,27 @@ class CleanLists:
             self._projects[id(project)] = project  # checking reads its module facts
         return cache is not None and project is not None and cache.still_true(project, depends)
 
-    def known_clean(self, path: str) -> bool:
-        """``path`` is listed as clean, and its ``stat``, its verdict key and what its
-        analysis read of the project still match."""
+    def state(self, path: str) -> Optional[str]:
+        """``CLEAN``: listed as clean, and its ``stat``, its verdict key and what its
+        analysis read of the project still match. ``ANSWERED``: its ``stat`` is the one it
+        had when it was last checked and found not clean, so its result cache entry will
+        answer (a hint for the scheduler only). None: it must be checked."""
         listed, relative, key = self._where(path)
-        if listed is None or not listed.lists(relative, path, partial(self._verdict, path, key),
-                                              partial(self._still_true, path), self.max_size):
-            return False
-        self.hits += 1
-        return True
+        if listed is None:
+            return None
+        state = listed.state(relative, path, partial(self._verdict, path, key), partial(self._still_true, path),
+                             self.max_size)
+        self.hits += state == CLEAN
+        return state
 
-    def note(self, path: str, clean: Optional[tuple[FileStat, "RestsOn"]],
+    def note(self, path: str, seen: Optional[FileStat], rests_on: Optional["RestsOn"],
              learned: Optional[dict] = None) -> None:
-        """This run's verdict on ``path``: clean as of a ``stat``, resting on some project
-        hints (None: not clean, or not listable); and the module facts its worker learnt."""
+        """This run's verdict on ``path``: as of ``seen`` (None: no settled ``stat``), clean
+        and resting on ``rests_on`` (None: not clean, or on more than is recorded); and the
+        module facts its worker learnt."""
         listed, relative, key = self._where(path)
         if listed is not None:
-            listed.note(relative, partial(self._verdict, path, key), clean)
+            listed.note(relative, partial(self._verdict, path, key), seen, rests_on)
         if learned:
             project = project_of(path, self.options)
             if project is not None:
