@@ -242,3 +242,23 @@ def test_steps_scopes_and_fix_offers_survive_the_cache(fmt: str, shop: Path, cap
     assert check(capsys, "--format", fmt, ".") == uncached
     assert check(capsys, "--format", fmt, ".") == uncached  # warm
     assert fmt != "sarif" or "codeFlows" in uncached[1]  # the steps to another module's read
+
+
+def test_a_module_added_later_is_seen_through_a_cached_summary(tmp_path: Path, capsys,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """``helpers.helper`` calls ``extra.work``, which does not exist yet: the summary of
+    ``helpers`` cached then must still lead to ``extra`` once it is added (it used to keep
+    only the calls into the modules of the day, and the finding was lost)."""
+    root = tmp_path / "app"
+    root.mkdir()
+    (root / "pyproject.toml").write_text('[project]\nname = "app"\nversion = "0"\n')
+    (root / "views.py").write_text("import threading\n\nfrom flask import Flask\n\nfrom helpers import helper\n\n"
+                                   "app = Flask(__name__)\n\n\n@app.route('/')\ndef view():\n"
+                                   "    threading.Thread(target=helper).start()\n    return 'ok'\n")
+    (root / "helpers.py").write_text("from extra import work\n\n\ndef helper():\n    work()\n")
+    monkeypatch.chdir(root)
+    assert check(capsys, ".")[0] == 0
+    (root / "extra.py").write_text("from flask import request\n\n\ndef work():\n    print(request.args)\n")
+    status, out, _ = check(capsys, ".")
+    assert status == 1 and "views.py:12:5: FCX100 worker helper() (helpers.py) -> work()" in out, out
+    assert (status, out) == check(capsys, "--no-cache", ".")[:2]

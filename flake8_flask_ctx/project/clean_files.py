@@ -6,11 +6,11 @@ of every file, and nine files in ten have no entry at all (the substring tests r
 out, and running those again costs a read too). ruff skips that work by trusting a file's
 modification time; this is the same idea, made safe for a tool whose answer is "clean":
 
-- A file is listed only when it was clean and that verdict rests on nothing but its own
-  bytes, the options and what the prefilter asked of the project (its packages, its
-  spawners: their hashes are part of the entry): the prefilter ruled it out, or it is
-  checked on its own (no project) and its analysis parsed and found nothing. A verdict
-  that rests on other modules' summaries stays with the result cache, which checks them.
+- A file is listed when it was clean, with what that verdict rests on besides its bytes
+  and the options, all checked again on every run: the hashes of the project hints the
+  prefilter asked (its packages, its spawners), or, for a file the analysis followed into
+  other modules, the result cache's record of what it read (``ResultCache.still_true``,
+  which the module facts of ``module_facts.py`` answer without reading a module).
 - It is listed with the ``stat`` taken before it was read: device, inode, size,
   modification and change time in ns. Any write sets the change time, which no program
   can set back, so an edited file no longer matches its entry.
@@ -21,6 +21,9 @@ modification time; this is the same idea, made safe for a tool whose answer is "
 - Each entry holds a hash of what the verdict was computed under: ``findings_key`` (the
   options, the target Python, project mode) and whether the file was in a project. The
   list's name holds the tool's fingerprint: another version of the tool starts a new list.
+- A file found with findings or a parse error is kept too, as ``NOT_CLEAN``: never a
+  reason to skip it, only a sign for the scheduler that its result cache entry will
+  answer (``ANSWERED``), so that a warm run need not start a process pool for it.
 
 One JSON file per project root, ``.flask_ctx_cache/results/clean-<fingerprint>.json``,
 read once a run and written once at its end, through a temporary file renamed into place.

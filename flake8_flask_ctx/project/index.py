@@ -162,7 +162,7 @@ class ProjectIndex:
             text = decode_source(data, path).text
             parse_guard(text)
             analysis = analyze(text, self.options, module=module, package=path.endswith("__init__.py"))
-            summary = summarize(analysis, module, self.in_project)
+            summary = summarize(analysis, module)
         except (SourceError, SyntaxError, RecursionError, MemoryError, ValueError, Exception):  # noqa: BLE001
             return {"module": module, "imports": {}, "objects": {}, "classes": {}, "functions": {}, "broken": True}
         summary["path"] = self.relative(path)

@@ -20,7 +20,7 @@ module itself would find:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, Optional
+from typing import TYPE_CHECKING, Optional
 
 import libcst as cst
 
@@ -30,13 +30,14 @@ from ..analysis.tree import dotted_name
 if TYPE_CHECKING:
     from ..analysis import ModuleAnalysis
 
-SUMMARY_VERSION = 2
+SUMMARY_VERSION = 3
 
 
-def summarize(analysis: "ModuleAnalysis", module: str,
-              in_project: Callable[[str], bool] = lambda qualname: True) -> dict:
-    """The summary of ``analysis``'s module; ``in_project(qualname)`` says which calls are worth
-    recording (calls into other modules of the project)."""
+def summarize(analysis: "ModuleAnalysis", module: str) -> dict:
+    """The summary of ``analysis``'s module. It depends on the module's text, name and path
+    alone (the summary cache's key): every call into another module is recorded, and the
+    index tells at each lookup which ones land in the project. Keeping only the calls into
+    the project's modules of the day made a cached summary miss a module added later."""
     facts = analysis.facts
     resolver = analysis.resolver
     summary: dict = {"version": SUMMARY_VERSION, "module": module, "imports": {}, "objects": {},
@@ -63,7 +64,7 @@ def summarize(analysis: "ModuleAnalysis", module: str,
         name = _importable_name(fn, facts)
         if name is None:
             continue
-        summary["functions"][name] = _function(analysis, fn, spawned, in_project)
+        summary["functions"][name] = _function(analysis, fn, spawned)
     return summary
 
 
@@ -78,8 +79,7 @@ def _importable_name(fn: FunctionInfo, facts) -> Optional[str]:
     return None
 
 
-def _function(analysis: "ModuleAnalysis", fn: FunctionInfo, spawned: dict[int, str],
-              in_project: Callable[[str], bool]) -> dict:
+def _function(analysis: "ModuleAnalysis", fn: FunctionInfo, spawned: dict[int, str]) -> dict:
     workers = analysis.workers
     line, col = analysis.position(fn.node)
     out: dict = {"line": line, "col": col, "needs": {}, "calls": [],
@@ -93,9 +93,8 @@ def _function(analysis: "ModuleAnalysis", fn: FunctionInfo, spawned: dict[int, s
                                     "member": chain.use.member, "line": use_line, "col": use_col,
                                     "chain": [f"{f.display}()" for f in chain.path]}
     for call in workers.external_calls(fn):
-        if in_project(call.qualname):
-            out["calls"].append({"target": call.qualname, "covered": sorted(n.value for n in call.covered),
-                                 "chain": [f"{f.display}()" for f in call.path]})
+        out["calls"].append({"target": call.qualname, "covered": sorted(n.value for n in call.covered),
+                             "chain": [f"{f.display}()" for f in call.path]})
     if id(fn) in spawned:
         out["spawns"] = spawned[id(fn)]
     task = workers.tasks.task_spawner(fn)
