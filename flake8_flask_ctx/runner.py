@@ -24,7 +24,7 @@ from .findings import Finding, Step
 from .fingerprints import code_hash, line_codes
 from .noqa import Suppressions, add_noqa
 from .options import Options
-from .project.index import forget_module, project_of
+from .project.index import forget_module, project_of, share_summaries
 from .project.results import Outcome, result_cache_for
 from .selection import PerFileIgnore, decide, default_select, ignored_for
 from .sources import (
@@ -57,6 +57,9 @@ class Settings:
     per_file_ignores: tuple[PerFileIgnore, ...] = ()
     disable_noqa: bool = False  # report findings a # noqa silences (flake8's --disable-noqa)
     fix_edits: bool = False  # check: the text edits of the fixes on offer (SARIF ``fixes``)
+    # ``no-cache`` with workers: a private folder, outside the project, where they share the
+    # module summaries of this run (``iter_results`` makes it and removes it)
+    shared_summaries: Optional[str] = None
 
     def selected(self, code: str, path: str = "") -> bool:
         """flake8's rule: the longest matching prefix decides, and a tie goes to ignore;
@@ -124,6 +127,8 @@ class FileResult:
 
 def process(path: str, settings: Settings) -> FileResult:
     """Check or fix one file; never raises for anything a file can contain."""
+    if settings.shared_summaries is not None:
+        share_summaries(settings.shared_summaries)
     return _guarded(path, settings, lambda: read_source(path, settings.max_file_size))
 
 
@@ -474,6 +479,16 @@ def iter_results(paths: Sequence[str], settings: Settings, jobs: int, ordered: b
     first leaves out the files known clean by their ``stat`` (``clean_files.py``), and
     keeps what the others' results say for the next run.
     """
+    if settings.options.no_cache and jobs > 1 and len(paths) > 1 and settings.shared_summaries is None:
+        import shutil
+        import tempfile
+
+        folder = tempfile.mkdtemp(prefix="flask-ctx-summaries-")
+        try:
+            yield from iter_results(paths, replace(settings, shared_summaries=folder), jobs, ordered, stopping)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        return
     if settings.mode != CHECK or settings.options.no_cache:
         yield from _iter_work(paths, settings, jobs, ordered, stopping)
         return

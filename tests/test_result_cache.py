@@ -262,3 +262,38 @@ def test_a_module_added_later_is_seen_through_a_cached_summary(tmp_path: Path, c
     status, out, _ = check(capsys, ".")
     assert status == 1 and "views.py:12:5: FCX100 worker helper() (helpers.py) -> work()" in out, out
     assert (status, out) == check(capsys, "--no-cache", ".")[:2]
+
+
+def test_no_cache_workers_share_summaries_in_a_private_folder_removed_at_the_end(shop: Path, tmp_path: Path) -> None:
+    """``--no-cache -j 2``: the workers share the module summaries of the run in a
+    temporary folder (each used to compute every summary it needed); nothing is read or
+    written in the project, nothing is left behind, and the report is ``-j 1``'s."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([FLASK_CTX, "check", "--isolated", "--no-cache", *args, "."], capture_output=True,
+                              text=True, cwd=shop, timeout=300, env=clean_env(TMPDIR=str(scratch)))
+
+    alone, shared = run("-j", "1"), run("-j", "2")
+    assert alone.returncode == 1 and "Traceback" not in alone.stderr
+    assert (shared.returncode, shared.stdout, shared.stderr) == (alone.returncode, alone.stdout, alone.stderr)
+    assert not (shop / ".flask_ctx_cache").exists(), "--no-cache wrote into the project"
+    assert list(scratch.iterdir()) == [], "the shared folder was left behind"
+
+
+def test_no_cache_workers_write_their_summaries_to_the_shared_folder(shop: Path, capsys,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil as shutil_module
+
+    kept: list[int] = []
+    real = shutil_module.rmtree
+
+    def counting(path, *args, **kwargs):
+        kept.append(len(list(Path(path).rglob("*.json"))))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(shutil_module, "rmtree", counting)
+    assert check(capsys, "--no-cache", "-j", "2", ".")[:2] == check(capsys, "--no-cache", ".")[:2]
+    assert len(kept) == 1 and kept[0] > 0, "the workers shared no summary"
+    assert not (shop / ".flask_ctx_cache").exists()

@@ -78,7 +78,8 @@ class ProjectIndex:
         self.root = root
         self.roots = source_roots(root)
         self.options = options
-        self.cache = SummaryCache(root, options_key(options)) if cache else None
+        shared = _SHARED_SUMMARIES[0]
+        self.cache = SummaryCache(root if cache else shared, options_key(options)) if cache or shared else None
         self.facts = ModuleFacts(root, on_disk=cache)  # each module's hash and text hints
         self._modules: Optional[dict[str, str]] = None
         self._summaries: dict[str, Optional[dict]] = {}
@@ -351,6 +352,18 @@ def options_key(options: Options) -> str:
 
 
 _INDEXES: dict[tuple[str, Options, bool], ProjectIndex] = {}
+_SHARED_SUMMARIES: list[Optional[str]] = [None]
+
+
+def share_summaries(folder: str) -> None:
+    """``no-cache`` with workers: keep the summaries in ``folder`` (a private temporary one,
+    outside the project), where the workers of one run share them instead of each
+    computing every summary it needs; the project's own cache is still neither read nor
+    written."""
+    if _SHARED_SUMMARIES[0] != folder:
+        _SHARED_SUMMARIES[0] = folder
+        for key in [key for key in _INDEXES if not key[2]]:
+            del _INDEXES[key]  # made without the folder
 
 
 def index_for(path: str, options: Options, cache: bool = True) -> Optional[ProjectIndex]:
