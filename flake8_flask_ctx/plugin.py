@@ -101,7 +101,8 @@ class FlaskCtxChecker:
                 return  # libcst is never imported for such a file
             from .engine import check_source
 
-            findings = check_source(source, self.options, parsed=True, path=path, tree=self.tree)  # flake8 parsed it
+            # flake8 parsed it, and the prefilter has just let it through
+            findings = check_source(source, self.options, parsed=True, path=path, tree=self.tree, prefiltered=True)
         except Exception as exc:  # noqa: BLE001 - flake8 must never see our exceptions
             # libcst rejects some files ast accepts (and flake8 reports real syntax errors
             # itself as E999): no finding, no traceback.
