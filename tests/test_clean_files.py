@@ -323,3 +323,15 @@ def test_a_warm_run_starts_no_process_pool_for_the_files_its_cache_answers(proje
     status, out, _ = check(capsys, "-j", "2", ".")
     assert pools == [29], "seven files never checked were not worth a pool"  # and clean.py: new packages
     assert out.count("FCX100") == uncached[1].count("FCX100") + 7
+
+
+def test_the_module_facts_workers_learn_are_kept_though_the_main_process_read_none(project: Path, capsys,
+                                                                                 settled_now: None) -> None:
+    """A first ``-j 2`` run over files with findings: only the workers read the modules
+    (the result cache records the project's hints); the main process, which writes the
+    facts, never asked for them, nor read the file they go in."""
+    for number in range(8):
+        (project / f"buggy{number}.py").write_text(BUGGY)
+    check(capsys, "-j", "2", ".")
+    [path] = (project / ".flask_ctx_cache" / "results").glob("modules-*.json")
+    assert "buggy3.py" in json.loads(path.read_text()), "the workers' module facts were dropped"

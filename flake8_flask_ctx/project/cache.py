@@ -88,6 +88,30 @@ def store_json(cache_folder: str, target: str, data: object) -> bool:
     return True
 
 
+def read_json_map(path: str) -> dict:
+    """The JSON object in ``path``; empty when there is none, or it is broken."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            stored = json.load(handle)
+    except (OSError, ValueError):
+        return {}
+    return stored if isinstance(stored, dict) else {}
+
+
+def update_json_map(cache_folder: str, path: str, changes: "dict[str, Optional[object]]") -> dict:
+    """``changes`` (None: drop the key) applied over what ``path`` holds now, not over what
+    this run read of it (another run may have written it since), and written back; the
+    merged map. Two runs at once lose at worst the other's changes, never a file."""
+    entries = read_json_map(path)
+    for key, value in changes.items():
+        if value is None:
+            entries.pop(key, None)
+        else:
+            entries[key] = value
+    store_json(cache_folder, path, entries)
+    return entries
+
+
 def _ignore_folder(folder: str) -> None:
     path = os.path.join(folder, ".gitignore")
     if not os.path.exists(path):

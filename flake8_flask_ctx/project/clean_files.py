@@ -34,7 +34,6 @@ read once more.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import stat
 from dataclasses import dataclass
@@ -43,7 +42,7 @@ from typing import TYPE_CHECKING, Callable, Optional
 
 from ..options import Options
 from ..sources import FileStat, file_stat
-from .cache import CACHE_DIR, store_json, tool_fingerprint
+from .cache import CACHE_DIR, read_json_map, tool_fingerprint, update_json_map
 from .index import project_of
 from .layout import find_root
 from .results import findings_key, result_cache_for
@@ -65,16 +64,8 @@ class CleanFiles:
     def __init__(self, root: str) -> None:
         self.root = root
         self.path = os.path.join(root, CACHE_DIR, "results", f"clean-{tool_fingerprint().hex()[:32]}.json")
-        self._entries = self._load()
+        self._entries = read_json_map(self.path)
         self._changes: dict[str, Optional[list]] = {}  # relative path -> entry (None: drop it)
-
-    def _load(self) -> dict[str, list]:
-        try:
-            with open(self.path, encoding="utf-8") as handle:
-                entries = json.load(handle)
-        except (OSError, ValueError):
-            return {}
-        return entries if isinstance(entries, dict) else {}
 
     def state(self, relative: str, path: str, verdict: Callable[[tuple[str, ...]], str],
               still_true: Callable[[dict], bool], max_size: Optional[int]) -> Optional[str]:
@@ -109,16 +100,9 @@ class CleanFiles:
 
     def save(self) -> None:
         """This run's changes written over what the file holds now."""
-        if not self._changes:
-            return
-        entries = self._load()
-        for relative, entry in self._changes.items():
-            if entry is None:
-                entries.pop(relative, None)
-            else:
-                entries[relative] = entry
-        self._entries, self._changes = entries, {}
-        store_json(os.path.dirname(os.path.dirname(self.path)), self.path, entries)  # else: no list
+        if self._changes:
+            self._entries = update_json_map(os.path.dirname(os.path.dirname(self.path)), self.path, self._changes)
+            self._changes = {}
 
 
 @dataclass(frozen=True)

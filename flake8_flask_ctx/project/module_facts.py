@@ -17,7 +17,6 @@ end of the run.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import time
@@ -25,7 +24,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from ..sources import file_stat, settled_stat
-from .cache import CACHE_DIR, store_json, tool_fingerprint
+from .cache import CACHE_DIR, read_json_map, tool_fingerprint, update_json_map
 
 CONTEXT_TASK_WORDS = ("__call__", "app_context", "Task")  # in any module defining such a class
 _TOP_LEVEL = re.compile(r"^(?:async\s+)?def\s+(\w+)|^class\s+(\w+)|^(\w+)\s*(?::[^=\n]*)?=(?!=)", re.M)
@@ -62,18 +61,14 @@ class ModuleFacts:
     def __init__(self, root: str, on_disk: bool = True) -> None:
         self.root = root
         self.path = os.path.join(root, CACHE_DIR, "results", f"modules-{tool_fingerprint().hex()[:32]}.json")
-        self._stored: Optional[dict[str, list]] = None if on_disk else {}  # ``no-cache``: memory only
+        self.on_disk = on_disk  # else (``no-cache``) memory only
+        self._stored: Optional[dict[str, list]] = None if on_disk else {}  # read on first use
         self._known: dict[str, tuple[tuple, Optional[TextFacts]]] = {}  # path -> (stat, facts)
         self._learned: dict[str, list] = {}  # relative path -> entry, not yet on disk
 
     def _entries(self) -> dict[str, list]:
         if self._stored is None:
-            try:
-                with open(self.path, encoding="utf-8") as handle:
-                    stored = json.load(handle)
-            except (OSError, ValueError):
-                stored = {}
-            self._stored = stored if isinstance(stored, dict) else {}
+            self._stored = read_json_map(self.path)
         return self._stored
 
     def _relative(self, path: str) -> str:
@@ -122,16 +117,9 @@ class ModuleFacts:
         self._learned.update(learned)
 
     def save(self) -> None:
-        if not self._learned or self._stored is None:
-            return
-        entries = dict(self._entries())
-        try:
-            with open(self.path, encoding="utf-8") as handle:
-                on_disk = json.load(handle)  # another run may have written it since
-            if isinstance(on_disk, dict):
-                entries.update(on_disk)
-        except (OSError, ValueError):
-            pass
-        entries.update(self._learned)
-        self._stored, self._learned = entries, {}
-        store_json(os.path.join(self.root, CACHE_DIR), self.path, entries)
+        """What this process learnt or was handed, written over what the file holds now
+        (whether or not this process ever read it: a main process whose workers did the
+        reading never does)."""
+        if self._learned and self.on_disk:
+            self._stored = update_json_map(os.path.join(self.root, CACHE_DIR), self.path, self._learned)
+            self._learned = {}
