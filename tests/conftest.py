@@ -1,5 +1,6 @@
 """Session-wide runs that several modules compare against, each made once per test
-process: flake8 over ``fixtures/`` and ``flask-ctx check`` over ``fixtures/`` per format."""
+process: flake8 over ``fixtures/`` and ``flask-ctx check`` over ``fixtures/`` per format;
+and ``fixtures_copy``, which the cache tests share."""
 
 import subprocess
 import sys
@@ -10,6 +11,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from support.cli import CLI_FIXTURE_ARGS, FLASK_CTX, clean_env  # noqa: E402
+from support.in_process import copy_tree  # noqa: E402
 from support.marks import FIXTURES, INHERIT, ROOT  # noqa: E402
 
 FLAKE8_FORMAT = "%(path)s\t%(row)d\t%(col)d\t%(code)s\t%(text)s"
@@ -53,3 +55,14 @@ class _CliRuns:
 @pytest.fixture(scope="session")
 def cli_on_fixtures() -> _CliRuns:
     return _CliRuns()
+
+
+@pytest.fixture
+def fixtures_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """fixtures/ copied under a project root of its own (so that it has a cache)."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "pyproject.toml").write_text('[project]\nname = "copy"\nversion = "0"\n')
+    copy_tree(FIXTURES, root / "fixtures")
+    monkeypatch.chdir(root)
+    return root

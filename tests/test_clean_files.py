@@ -19,10 +19,10 @@ import pytest
 from support.cli import BUGGY
 from support.marks import FIXTURES
 
+from support.in_process import calls, check, copy_tree
+
 from flake8_flask_ctx import runner, sources
 from flake8_flask_ctx.project.clean_files import CleanFiles
-
-from test_result_cache import _copy, check, fixtures_copy  # noqa: F401 - a fixture
 
 CLEAN = "import os\n\nprint(os.getcwd())\n"
 
@@ -31,17 +31,11 @@ class Opens:
     """The paths ``runner.process`` reads, in order."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.paths: list[str] = []
-        real = runner.read_source
-
-        def reading(path, *args, **kwargs):
-            self.paths.append(Path(path).name)
-            return real(path, *args, **kwargs)
-
-        monkeypatch.setattr(runner, "read_source", reading)
+        self.paths = calls(monkeypatch, runner, "read_source", lambda path, *rest, **named: Path(path).name)
 
     def take(self) -> list[str]:
-        taken, self.paths = sorted(self.paths), []
+        taken = sorted(self.paths)
+        self.paths.clear()
         return taken
 
 
@@ -77,7 +71,7 @@ def every_entry(tree: Path) -> list[str]:
 
 
 def test_a_settled_clean_file_is_not_opened_again_and_a_fresh_one_is(project: Path, capsys,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     opens = Opens(monkeypatch)
     time.sleep(sources.SETTLED_NS / 1e9 + 0.1)  # the real margin: clean.py and buggy.py settle
     (project / "fresh.py").write_text(CLEAN)
@@ -128,7 +122,7 @@ def test_a_lower_max_file_size_still_skips_a_listed_file(project: Path, capsys, 
     assert "clean.py: skipped:" in err
 
 
-def test_the_same_report_with_and_without_the_list(fixtures_copy: Path, capsys,  # noqa: F811
+def test_the_same_report_with_and_without_the_list(fixtures_copy: Path, capsys,
                                                    monkeypatch: pytest.MonkeyPatch, settled_now: None) -> None:
     opens = Opens(monkeypatch)
     uncached = check(capsys, "--no-cache", "fixtures")
@@ -146,7 +140,7 @@ def test_the_same_report_with_and_without_the_list(fixtures_copy: Path, capsys, 
 def test_each_fixture_project_with_the_list(tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch,
                                             settled_now: None) -> None:
     for project in sorted(p for p in (FIXTURES / "projects").iterdir() if (p / "pyproject.toml").exists()):
-        root = _copy(project, tmp_path / project.name)
+        root = copy_tree(project, tmp_path / project.name)
         monkeypatch.chdir(root)
         uncached = check(capsys, "--no-cache", ".")
         assert check(capsys, ".") == uncached, project.name
@@ -180,10 +174,9 @@ def test_a_broken_list_is_ignored_and_an_unwritable_one_costs_nothing(project: P
     assert check(capsys, ".") == uncached
 
 
-
 def test_a_verdict_that_asked_the_project_is_redone_when_the_answer_changes(project: Path, capsys,
-                                                                           monkeypatch: pytest.MonkeyPatch,
-                                                                           settled_now: None) -> None:
+                                                                            monkeypatch: pytest.MonkeyPatch,
+                                                                            settled_now: None) -> None:
     (project / "clean.py").write_text("import threading\n\nfrom helpers import work\n\n"
                                       "threading.Thread(target=work).start()\n")
     check(capsys, ".")
@@ -213,8 +206,8 @@ def test_a_symbolic_link_is_listed_under_its_own_path(project: Path, capsys, mon
 
 
 def test_a_file_the_second_stage_rules_out_is_listed_with_what_it_asked(project: Path, capsys,
-                                                                       monkeypatch: pytest.MonkeyPatch,
-                                                                       settled_now: None) -> None:
+                                                                        monkeypatch: pytest.MonkeyPatch,
+                                                                        settled_now: None) -> None:
     """The text names Flask only in a comment: the substring tests pass it, the code text
     (second stage) rules it out after asking whether ``threading`` is one of the project's
     packages. Listed, it is not opened again; the same holds after a run that read its
@@ -239,8 +232,8 @@ USES_HELPERS = ("import threading\n\nfrom flask import Flask\n\nfrom helpers imp
 
 
 def test_an_analysed_clean_file_is_listed_with_what_it_read_of_the_project(project: Path, capsys,
-                                                                          monkeypatch: pytest.MonkeyPatch,
-                                                                          settled_now: None) -> None:
+                                                                           monkeypatch: pytest.MonkeyPatch,
+                                                                           settled_now: None) -> None:
     """``clean.py`` starts ``helpers.work`` in a thread: clean while ``work`` reads no
     context. Its analysis read ``helpers``'s summary: listed with that, not opened while
     ``helpers.py`` is unchanged, and checked again (now with a finding) once it reads one."""
@@ -267,14 +260,7 @@ def test_module_facts_are_kept_by_stat(project: Path, capsys, monkeypatch: pytes
 
     (project / "helpers.py").write_text(HELPERS)
     (project / "clean.py").write_text(USES_HELPERS)
-    reads: list[str] = []
-    real = module_facts.read_facts
-
-    def counting(data: bytes):
-        reads.append(data.decode())
-        return real(data)
-
-    monkeypatch.setattr(module_facts, "read_facts", counting)
+    reads = calls(monkeypatch, module_facts, "read_facts", lambda data: data.decode())
     check(capsys, ".")
     assert reads, "the hints read no module"
     reads.clear()
@@ -286,7 +272,7 @@ def test_module_facts_are_kept_by_stat(project: Path, capsys, monkeypatch: pytes
     assert [text for text in reads if "def later" in text], "an edited module was not read again"
 
 
-def test_with_two_workers_the_main_process_keeps_what_they_learnt(fixtures_copy: Path, capsys,  # noqa: F811
+def test_with_two_workers_the_main_process_keeps_what_they_learnt(fixtures_copy: Path, capsys,
                                                                   settled_now: None) -> None:
     uncached = check(capsys, "--no-cache", "fixtures")
     assert check(capsys, "-j", "2", "fixtures") == uncached
@@ -298,18 +284,11 @@ def test_with_two_workers_the_main_process_keeps_what_they_learnt(fixtures_copy:
 
 
 def test_a_warm_run_starts_no_process_pool_for_the_files_its_cache_answers(project: Path, capsys,
-                                                                          monkeypatch: pytest.MonkeyPatch,
-                                                                          settled_now: None) -> None:
+                                                                           monkeypatch: pytest.MonkeyPatch,
+                                                                           settled_now: None) -> None:
     """Twenty files with findings, answered by the result cache on a warm run, are not
     worth a pool's start; seven never checked are."""
-    pools: list[int] = []
-    real = runner._pooled
-
-    def counting(work, paths, *args):
-        pools.append(len(paths))
-        return real(work, paths, *args)
-
-    monkeypatch.setattr(runner, "_pooled", counting)
+    pools = calls(monkeypatch, runner, "_pooled", lambda work, paths, *rest: len(paths))
     for number in range(20):
         (project / f"buggy{number}.py").write_text(BUGGY)
     uncached = check(capsys, "--no-cache", "-j", "2", ".")
@@ -326,7 +305,7 @@ def test_a_warm_run_starts_no_process_pool_for_the_files_its_cache_answers(proje
 
 
 def test_the_module_facts_workers_learn_are_kept_though_the_main_process_read_none(project: Path, capsys,
-                                                                                 settled_now: None) -> None:
+                                                                                   settled_now: None) -> None:
     """A first ``-j 2`` run over files with findings: only the workers read the modules
     (the result cache records the project's hints); the main process, which writes the
     facts, never asked for them, nor read the file they go in."""

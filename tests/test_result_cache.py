@@ -24,8 +24,10 @@ import pytest
 from support.cli import BUGGY, FLASK_CTX, PYTHON, clean_env
 from support.marks import FIXTURES
 
+from support.in_process import calls, check, copy_tree, new_process
+
 from flake8_flask_ctx import cli
-from flake8_flask_ctx.project import index, results
+from flake8_flask_ctx.project import results
 from flake8_flask_ctx.project.layout import find_root
 
 PROJECTS = FIXTURES / "projects"
@@ -35,56 +37,21 @@ class Parses:
     """Counts libcst parses, with the text of each."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.texts: list[str] = []
-        real = libcst.parse_module
-
-        def counting(source, *args, **kwargs):
-            self.texts.append(source if isinstance(source, str) else source.decode("utf-8", "replace"))
-            return real(source, *args, **kwargs)
-
-        monkeypatch.setattr(libcst, "parse_module", counting)
+        self.texts = calls(monkeypatch, libcst, "parse_module",
+                           lambda source, *rest, **named: source if isinstance(source, str)
+                           else source.decode("utf-8", "replace"))
 
     def reset(self) -> None:
         self.texts.clear()
-
-
-def _new_process() -> None:
-    index._INDEXES.clear()
-    results._CACHES.clear()
-
-
-def check(capsys: pytest.CaptureFixture, *args: str) -> tuple[int, str, str]:
-    """``flask-ctx check --isolated -j 1 ARGS`` in this process."""
-    _new_process()
-    capsys.readouterr()
-    status = cli.main(["check", "--isolated", "-j", "1", *args])
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
 def result_files(root: Path) -> list[Path]:
     return sorted((root / ".flask_ctx_cache" / "results").rglob("*.json"))
 
 
-def _copy(source: Path, target: Path) -> Path:
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns(".flask_ctx_cache", "__pycache__"))
-    return target
-
-
-@pytest.fixture
-def fixtures_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """fixtures/ copied under a project root of its own (so that it has a cache)."""
-    root = tmp_path / "repo"
-    root.mkdir()
-    (root / "pyproject.toml").write_text('[project]\nname = "copy"\nversion = "0"\n')
-    _copy(FIXTURES, root / "fixtures")
-    monkeypatch.chdir(root)
-    return root
-
-
 @pytest.fixture
 def shop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    copy = _copy(PROJECTS / "shop", tmp_path / "shop")
+    copy = copy_tree(PROJECTS / "shop", tmp_path / "shop")
     monkeypatch.chdir(copy)
     return copy
 
@@ -109,7 +76,7 @@ def test_a_warm_run_on_fixtures_never_parses_and_reports_the_same(fixtures_copy:
 @pytest.mark.parametrize("project", sorted(p.name for p in PROJECTS.iterdir() if (p / "pyproject.toml").exists()))
 def test_each_fixture_project_warm_and_cold_alike(project: str, tmp_path: Path, capsys,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    root = _copy(PROJECTS / project, tmp_path / project)
+    root = copy_tree(PROJECTS / project, tmp_path / project)
     monkeypatch.chdir(root)
     parses = Parses(monkeypatch)
     uncached = check(capsys, "--no-cache", ".")
@@ -212,7 +179,7 @@ def test_a_broken_or_foreign_entry_is_never_trusted(shop: Path, capsys) -> None:
 def test_fix_does_not_use_the_cache(shop: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
     check(capsys, ".")
     parses = Parses(monkeypatch)
-    _new_process()
+    new_process()
     assert cli.main(["fix", "--isolated", "--diff", "-j", "1", "."]) == 1
     assert parses.texts, "fix --diff parsed nothing"
 
@@ -245,7 +212,7 @@ def test_steps_scopes_and_fix_offers_survive_the_cache(fmt: str, shop: Path, cap
 
 
 def test_a_module_added_later_is_seen_through_a_cached_summary(tmp_path: Path, capsys,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """``helpers.helper`` calls ``extra.work``, which does not exist yet: the summary of
     ``helpers`` cached then must still lead to ``extra`` once it is added (it used to keep
     only the calls into the modules of the day, and the finding was lost)."""
@@ -284,16 +251,7 @@ def test_no_cache_workers_share_summaries_in_a_private_folder_removed_at_the_end
 
 def test_no_cache_workers_write_their_summaries_to_the_shared_folder(shop: Path, capsys,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    import shutil as shutil_module
-
-    kept: list[int] = []
-    real = shutil_module.rmtree
-
-    def counting(path, *args, **kwargs):
-        kept.append(len(list(Path(path).rglob("*.json"))))
-        return real(path, *args, **kwargs)
-
-    monkeypatch.setattr(shutil_module, "rmtree", counting)
+    kept = calls(monkeypatch, shutil, "rmtree", lambda path, *rest, **named: len(list(Path(path).rglob("*.json"))))
     assert check(capsys, "--no-cache", "-j", "2", ".")[:2] == check(capsys, "--no-cache", ".")[:2]
     assert len(kept) == 1 and kept[0] > 0, "the workers shared no summary"
     assert not (shop / ".flask_ctx_cache").exists()
